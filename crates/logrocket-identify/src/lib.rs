@@ -1,1 +1,46 @@
-pub fn placeholder() {}
+//! Send user data (name, email, traits such as revenue, plan, campaign) to LogRocket's
+//! User Identification API, one user or millions.
+//!
+//! ```no_run
+//! use logrocket_identify::{Client, IdentifyRequest};
+//!
+//! # async fn run() -> Result<(), logrocket_identify::Error> {
+//! let client = Client::builder().api_key("key").app("acme/web").build()?;
+//! let user = client
+//!     .identify(&IdentifyRequest::new("user-42").name("John Smith").trait_value("plan", "pro"))
+//!     .await?;
+//! assert_eq!(user.traits["plan"], "pro");
+//! # Ok(()) }
+//! ```
+//!
+//! Validation follows the API's documented limits and messages exactly; retries, `Retry-After`
+//! and bulk scheduling follow `DESIGN.md`. Every binding (Python, Node, C, Go) wraps this crate.
+
+mod api_key;
+mod blocking;
+mod bulk;
+mod client;
+mod config;
+mod error;
+mod json_input;
+pub mod limits;
+mod path;
+mod request;
+mod retry;
+mod trait_value;
+mod user;
+
+pub use api_key::ApiKey;
+pub use blocking::BlockingClient;
+pub use bulk::{BulkFailure, BulkOutcome, BulkReport, BulkSummary};
+pub use client::Client;
+pub use config::{
+    ClientBuilder, ClientConfig, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_APP_ID, ENV_BASE_URL,
+};
+pub use error::{Error, ErrorKind, Result, ValidationError};
+pub use path::{encode_segment, user_path};
+pub use request::IdentifyRequest;
+pub use retry::is_retryable_status;
+pub use trait_value::TraitValue;
+pub use user::User;

@@ -1,0 +1,61 @@
+//! Turning flags and environment into a client, or into an embedded emulator and a client for it.
+
+use std::time::Duration;
+
+use logrocket_emulator::{Emulator, EmulatorConfig};
+use logrocket_identify::{Client, ClientBuilder, ENV_API_KEY, ENV_APP_ID};
+
+use crate::cli::ConnectionArgs;
+use crate::failure::CliError;
+
+/// The app used against the embedded emulator when none is given.
+const EMULATOR_APP: &str = "emulator/app";
+
+/// A client, and the emulator it talks to when `--emulator` was given.
+pub struct Connection {
+    pub client: Client,
+    pub emulator: Option<Emulator>,
+}
+
+impl Connection {
+    pub fn open(args: &ConnectionArgs) -> Result<Connection, CliError> {
+        let mut builder =
+            ClientBuilder::new()
+                .timeout(Duration::try_from_secs_f64(args.timeout).map_err(|_| {
+                    CliError::usage("--timeout must be a positive number of seconds")
+                })?)
+                .max_retries(args.max_retries)
+                .allow_insecure_http(args.allow_insecure_http)
+                .user_agent(concat!("logrocket-cli/", env!("CARGO_PKG_VERSION")));
+        let emulator = if args.emulator {
+            let emulator = Emulator::start(EmulatorConfig::default())
+                .map_err(|e| CliError::usage(format!("cannot start the emulator: {e}")))?;
+            eprintln!("emulator listening on {}", emulator.url());
+            builder = builder
+                .api_key(emulator.api_key())
+                .app(args.app.as_deref().unwrap_or(EMULATOR_APP))
+                .base_url(emulator.url());
+            Some(emulator)
+        } else {
+            let api_key = args.api_key.as_deref().ok_or_else(|| {
+                CliError::usage(format!(
+                    "no API key: pass --api-key or set {ENV_API_KEY} (or use --emulator to try \
+                     it locally)"
+                ))
+            })?;
+            let app = args.app.as_deref().ok_or_else(|| {
+                CliError::usage(format!(
+                    "no app: pass --app org/app or set {ENV_APP_ID} (or use --emulator to try it \
+                     locally)"
+                ))
+            })?;
+            builder = builder.api_key(api_key).app(app);
+            if let Some(base_url) = &args.base_url {
+                builder = builder.base_url(base_url);
+            }
+            None
+        };
+        let client = builder.build().map_err(CliError::from_sdk)?;
+        Ok(Connection { client, emulator })
+    }
+}

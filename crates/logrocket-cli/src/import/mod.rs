@@ -1,0 +1,224 @@
+//! `logrocket import FILE`: stream rows from CSV or JSON Lines into `identify_each`, writing
+//! every failed row to a rejects file that can be fixed and imported again.
+
+mod progress;
+mod rejects;
+mod rows;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use logrocket_identify::{BulkOutcome, Error};
+use std::task::Poll;
+
+use crate::cli::{ImportArgs, InputFormat};
+use crate::connection::Connection;
+use crate::failure::{CliError, EXIT_ROWS_FAILED};
+use crate::identify::to_json;
+use progress::Progress;
+use rejects::RejectsFile;
+use rows::{PendingRow, Row, RowSource};
+
+/// Rows read ahead of the senders: enough to keep every slot busy, small enough that memory
+/// does not grow with the file.
+const READ_AHEAD: usize = 256;
+
+pub async fn run(args: ImportArgs) -> Result<u8, CliError> {
+    let from_stdin = args.file.as_os_str() == "-";
+    let format = args
+        .format
+        .unwrap_or_else(|| guess_format(&args.file, from_stdin));
+    let rejects_path = args
+        .rejects
+        .clone()
+        .unwrap_or_else(|| default_rejects(&args.file, from_stdin));
+    if !from_stdin && same_file(&args.file, &rejects_path) {
+        return Err(CliError::usage(
+            "the rejects file would overwrite the input: pass another --rejects path",
+        ));
+    }
+    let total_hint = if from_stdin {
+        None
+    } else {
+        rows::count_rows(&args.file, format)
+    };
+    let source = RowSource::open(&args.file, format, from_stdin)?;
+    let mut rejects = RejectsFile::create(&rejects_path)?;
+    let progress = Progress::new(total_hint, !args.no_progress);
+    let started = Instant::now();
+
+    let (summary_total, failed, emulator) = if args.dry_run {
+        let (total, failed) = dry_run(source, &mut rejects, &progress)?;
+        (total, failed, None)
+    } else {
+        if args.concurrency == 0 {
+            return Err(CliError::usage("--concurrency must be at least 1"));
+        }
+        let connection = Connection::open(&args.connection)?;
+        let (total, failed) = send(
+            &connection,
+            source,
+            args.concurrency,
+            &mut rejects,
+            &progress,
+        )
+        .await?;
+        (total, failed, connection.emulator)
+    };
+    progress.finish();
+    rejects.finish()?;
+
+    let seconds = started.elapsed().as_secs_f64();
+    let verb = if args.dry_run {
+        "validated"
+    } else {
+        "imported"
+    };
+    eprintln!(
+        "{verb} {} of {summary_total} rows in {seconds:.2}s ({:.0} rows/s)",
+        summary_total - failed,
+        summary_total as f64 / seconds.max(1e-9),
+    );
+    if let Some(emulator) = &emulator {
+        let users = emulator.state().users();
+        eprintln!(
+            "the emulator stored {} users; the first three:",
+            users.len()
+        );
+        for user in users.iter().take(3) {
+            eprintln!("{}", to_json(user));
+        }
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} rows failed; each is in {} with its error (fix them and import that file)",
+            rejects_path.display()
+        );
+        return Ok(EXIT_ROWS_FAILED);
+    }
+    rejects.remove_if_empty();
+    Ok(0)
+}
+
+fn guess_format(file: &Path, from_stdin: bool) -> InputFormat {
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    match ext.to_ascii_lowercase().as_str() {
+        "jsonl" | "ndjson" | "json" if !from_stdin => InputFormat::Jsonl,
+        _ => InputFormat::Csv,
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn default_rejects(file: &Path, from_stdin: bool) -> PathBuf {
+    if from_stdin {
+        return PathBuf::from("rejects.jsonl");
+    }
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".rejects.jsonl");
+    file.with_file_name(name)
+}
+
+/// Validates every row, sending nothing.
+fn dry_run(
+    source: RowSource,
+    rejects: &mut RejectsFile,
+    progress: &Progress,
+) -> Result<(u64, u64), CliError> {
+    let (mut total, mut failed) = (0, 0);
+    for row in source {
+        let Row {
+            line,
+            input,
+            request,
+        } = row?;
+        total += 1;
+        let checked = request.and_then(|r| r.validate().map_err(Error::from));
+        progress.record(checked.is_err());
+        if let Err(error) = checked {
+            failed += 1;
+            progress.failure_line(&format!("line {line}: {error}"));
+            rejects.write(&PendingRow { line, input }, &error)?;
+        }
+    }
+    Ok((total, failed))
+}
+
+/// Sends every row through `identify_each`, reading on a thread of its own so parsing overlaps
+/// with sending, and writes each failure as it arrives.
+async fn send(
+    connection: &Connection,
+    source: RowSource,
+    concurrency: usize,
+    rejects: &mut RejectsFile,
+    progress: &Progress,
+) -> Result<(u64, u64), CliError> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Row, CliError>>(READ_AHEAD);
+    let reader = tokio::task::spawn_blocking(move || {
+        for row in source {
+            let stop = row.is_err();
+            if sender.blocking_send(row).is_err() || stop {
+                return;
+            }
+        }
+    });
+    // Rows read but not yet finished, by input index: what a reject needs to be written. It
+    // holds at most READ_AHEAD + concurrency rows.
+    let pending: RefCell<HashMap<u64, PendingRow>> = RefCell::new(HashMap::new());
+    let read_error: RefCell<Option<CliError>> = RefCell::new(None);
+    let mut next_index = 0u64;
+    let mut receiver = receiver;
+    let inputs = futures::stream::poll_fn(|cx| {
+        let row = match receiver.poll_recv(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => {
+                *read_error.borrow_mut() = Some(e);
+                return Poll::Ready(None);
+            }
+            Poll::Ready(Some(Ok(row))) => row,
+        };
+        let Row {
+            line,
+            input,
+            request,
+        } = row;
+        pending
+            .borrow_mut()
+            .insert(next_index, PendingRow { line, input });
+        next_index += 1;
+        Poll::Ready(Some(request))
+    });
+    let mut write_error = None;
+    let summary = connection
+        .client
+        .identify_each(inputs, Some(concurrency), |outcome: BulkOutcome| {
+            let row = pending.borrow_mut().remove(&outcome.index);
+            if let (Err(error), Some(row)) = (&outcome.result, row) {
+                progress.failure_line(&format!("line {}: {error}", row.line));
+                if let Err(e) = rejects.write(&row, error) {
+                    write_error.get_or_insert(e);
+                }
+            }
+            progress.record(outcome.result.is_err());
+        })
+        .await;
+    let _ = reader.await;
+    if let Some(e) = read_error.into_inner() {
+        return Err(e);
+    }
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    Ok((summary.total, summary.failed))
+}

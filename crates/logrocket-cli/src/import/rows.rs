@@ -1,0 +1,239 @@
+//! Reading rows from CSV or JSON Lines, one at a time, each turned into an identify request.
+//!
+//! Every row becomes the identify input's JSON form first, so a rejected row can be written
+//! back out in a form `import` reads again, whichever format it came from.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use logrocket_identify::limits::MSG_MALFORMED;
+use logrocket_identify::{Error, IdentifyRequest, ValidationError};
+use serde_json::{Map, Value};
+
+use crate::cli::InputFormat;
+use crate::failure::CliError;
+
+/// Columns with a meaning of their own; every other CSV column is a trait.
+const CSV_FIELDS: [&str; 4] = ["user_id", "name", "email", "timestamp"];
+
+/// One input row: where it was, what it said, and the request it makes (or why it makes none).
+#[derive(Debug)]
+pub struct Row {
+    /// 1-based line in the file (for CSV, where the record starts).
+    pub line: u64,
+    /// The row as an identify input (`{"user_id": ..., "traits": {...}}`), or as the raw text
+    /// when it could not be read as one.
+    pub input: Value,
+    pub request: Result<IdentifyRequest, Error>,
+}
+
+/// What a row leaves behind while its request is in flight: enough to write it as a reject.
+#[derive(Debug)]
+pub struct PendingRow {
+    pub line: u64,
+    pub input: Value,
+}
+
+/// The rows of a file or stdin, as an iterator. An `Err` item is fatal (the input could not be
+/// read at all); a bad row is an `Ok` row whose `request` is an error.
+pub enum RowSource {
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        header: Vec<String>,
+    },
+    Jsonl {
+        reader: BufReader<Box<dyn Read + Send>>,
+        line: u64,
+    },
+}
+
+impl RowSource {
+    pub fn open(path: &Path, format: InputFormat, from_stdin: bool) -> Result<Self, CliError> {
+        let input: Box<dyn Read + Send> = if from_stdin {
+            Box::new(io::stdin())
+        } else {
+            Box::new(
+                File::open(path)
+                    .map_err(|e| CliError::io(&format!("cannot open {}", path.display()), e))?,
+            )
+        };
+        match format {
+            InputFormat::Jsonl => Ok(RowSource::Jsonl {
+                reader: BufReader::with_capacity(1 << 16, input),
+                line: 0,
+            }),
+            InputFormat::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .buffer_capacity(1 << 16)
+                    .from_reader(input);
+                let header: Vec<String> = reader
+                    .headers()
+                    .map_err(|e| CliError::usage(format!("cannot read the CSV header: {e}")))?
+                    .iter()
+                    .map(|h| h.trim().to_owned())
+                    .collect();
+                if !header.iter().any(|h| h == "user_id") {
+                    return Err(CliError::usage(format!(
+                        "the CSV header has no user_id column (it has: {}); the columns \
+                         user_id, name, email and timestamp have their meaning, every other \
+                         column is a trait",
+                        header.join(", ")
+                    )));
+                }
+                Ok(RowSource::Csv { reader, header })
+            }
+        }
+    }
+}
+
+impl Iterator for RowSource {
+    type Item = Result<Row, CliError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            RowSource::Csv { reader, header } => next_csv(reader, header),
+            RowSource::Jsonl { reader, line } => next_jsonl(reader, line),
+        }
+    }
+}
+
+fn bad_row(detail: impl Into<String>) -> Error {
+    Error::Validation(ValidationError::new("input", MSG_MALFORMED).with_detail(detail))
+}
+
+fn next_csv(
+    reader: &mut csv::Reader<Box<dyn Read + Send>>,
+    header: &[String],
+) -> Option<Result<Row, CliError>> {
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(false) => return None,
+        Ok(true) => {}
+        Err(e) => return Some(Err(CliError::usage(format!("cannot read the CSV: {e}")))),
+    }
+    let line = record.position().map_or(0, |p| p.line());
+    let fields: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if fields.len() != header.len() {
+        return Some(Ok(Row {
+            line,
+            input: Value::from(fields.clone()),
+            request: Err(bad_row(format!(
+                "the row has {} fields but the header has {}",
+                fields.len(),
+                header.len()
+            ))),
+        }));
+    }
+    if std::str::from_utf8(record.as_slice()).is_err() {
+        return Some(Ok(Row {
+            line,
+            input: Value::from(fields),
+            request: Err(bad_row("the row is not valid UTF-8")),
+        }));
+    }
+    let input = csv_input(header, fields);
+    let request = IdentifyRequest::from_json_value(&input).map_err(Error::from);
+    Some(Ok(Row {
+        line,
+        input,
+        request,
+    }))
+}
+
+/// A CSV row as the identify input. Empty cells are left out rather than sent as blanks,
+/// since a blank trait would remove it: a sparse column must not wipe users' traits.
+fn csv_input(header: &[String], fields: Vec<String>) -> Value {
+    let mut input = Map::new();
+    let mut traits = Map::new();
+    for (column, value) in header.iter().zip(fields) {
+        if column == "user_id" {
+            input.insert(column.clone(), Value::String(value));
+        } else if value.is_empty() {
+            continue;
+        } else if column == "timestamp" {
+            // An integer goes as a number; anything else stays text and fails validation
+            // with a message saying what a timestamp must be.
+            let number = value.trim().parse::<i64>().map(Value::from);
+            input.insert(column.clone(), number.unwrap_or(Value::String(value)));
+        } else if CSV_FIELDS.contains(&column.as_str()) {
+            input.insert(column.clone(), Value::String(value));
+        } else {
+            traits.insert(column.clone(), Value::String(value));
+        }
+    }
+    if !traits.is_empty() {
+        input.insert("traits".into(), Value::Object(traits));
+    }
+    Value::Object(input)
+}
+
+fn next_jsonl(reader: &mut impl BufRead, line: &mut u64) -> Option<Result<Row, CliError>> {
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        match reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => return None,
+            Ok(_) => *line += 1,
+            Err(e) => return Some(Err(CliError::io("cannot read the input", e))),
+        }
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+    }
+    let parsed = std::str::from_utf8(&bytes)
+        .map_err(|_| "the line is not valid UTF-8".to_owned())
+        .and_then(|text| {
+            serde_json::from_str::<Value>(text).map_err(|e| format!("the line is not JSON: {e}"))
+        });
+    let row = match parsed {
+        Ok(value) => {
+            // A line of a rejects file carries the input under "input": import it as is.
+            let input = match value {
+                Value::Object(mut object) if object.contains_key("input") => {
+                    object.remove("input").unwrap_or_default()
+                }
+                other => other,
+            };
+            let request = IdentifyRequest::from_json_value(&input).map_err(Error::from);
+            Row {
+                line: *line,
+                input,
+                request,
+            }
+        }
+        Err(detail) => Row {
+            line: *line,
+            input: Value::String(String::from_utf8_lossy(&bytes).trim_end().to_owned()),
+            request: Err(bad_row(detail)),
+        },
+    };
+    Some(Ok(row))
+}
+
+/// How many rows the file holds, for the progress bar; `None` if it cannot be read quickly.
+/// Counts newlines, so a CSV with quoted line breaks overestimates, which only shifts the ETA.
+pub fn count_rows(path: &Path, format: InputFormat) -> Option<u64> {
+    let mut file = File::open(path).ok()?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = file.read(&mut buffer).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buffer[n - 1];
+    }
+    if last != b'\n' {
+        lines += 1;
+    }
+    Some(match format {
+        InputFormat::Csv => lines.saturating_sub(1),
+        InputFormat::Jsonl => lines,
+    })
+}

@@ -1,0 +1,259 @@
+//! Client configuration: a builder, the environment, and the checks that make bad configuration
+//! fail at construction with a message saying what to set.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::api_key::ApiKey;
+use crate::error::{Error, Result};
+
+pub const ENV_API_KEY: &str = "LOGROCKET_API_KEY";
+pub const ENV_APP_ID: &str = "LOGROCKET_APP_ID";
+pub const ENV_BASE_URL: &str = "LOGROCKET_BASE_URL";
+pub const DEFAULT_BASE_URL: &str = "https://api.logrocket.com";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_CONCURRENCY: usize = 16;
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// A checked, complete configuration. Its `Debug` shows everything but the key.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub api_key: ApiKey,
+    pub org_id: String,
+    pub app_id: String,
+    /// Scheme, host and optional port, without a trailing slash.
+    pub base_url: String,
+    /// The limit for one attempt (connect, send, read the answer).
+    pub timeout: Duration,
+    /// Attempts after the first for retryable failures.
+    pub max_retries: u32,
+    /// Requests in flight at once in `identify_many`.
+    pub concurrency: usize,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub user_agent: String,
+    pub allow_insecure_http: bool,
+}
+
+/// Builds a [`ClientConfig`] (and from it a client). Settings left unset fall back to the
+/// environment only when the builder came from [`ClientBuilder::from_env`].
+#[derive(Debug, Clone, Default)]
+pub struct ClientBuilder {
+    api_key: Option<ApiKey>,
+    app: Option<String>,
+    org_id: Option<String>,
+    app_id: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    concurrency: Option<usize>,
+    initial_backoff: Option<Duration>,
+    max_backoff: Option<Duration>,
+    user_agent: Option<String>,
+    allow_insecure_http: bool,
+}
+
+impl ClientBuilder {
+    /// A builder with nothing set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder pre-filled from `LOGROCKET_API_KEY`, `LOGROCKET_APP_ID` ("org/app") and
+    /// `LOGROCKET_BASE_URL`; anything set on it afterwards wins. Empty variables count as unset.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        ClientBuilder {
+            api_key: var(ENV_API_KEY).map(ApiKey::new),
+            app: var(ENV_APP_ID),
+            base_url: var(ENV_BASE_URL),
+            ..Self::default()
+        }
+    }
+
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The app as `"org/app"`, the form LogRocket's own SDK uses.
+    pub fn app(mut self, org_slash_app: impl Into<String>) -> Self {
+        self.app = Some(org_slash_app.into());
+        self
+    }
+
+    /// The organisation, when giving org and app separately.
+    pub fn org_id(mut self, org_id: impl Into<String>) -> Self {
+        self.org_id = Some(org_id.into());
+        self
+    }
+
+    /// The app: either `"org/app"`, or the bare app id together with [`ClientBuilder::org_id`].
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    pub fn timeout(mut self, per_attempt: Duration) -> Self {
+        self.timeout = Some(per_attempt);
+        self
+    }
+
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    pub fn concurrency(mut self, in_flight: usize) -> Self {
+        self.concurrency = Some(in_flight);
+        self
+    }
+
+    /// The first retry's backoff ceiling; it doubles each retry up to `max_backoff`.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = Some(backoff);
+        self
+    }
+
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = Some(backoff);
+        self
+    }
+
+    /// Prepended to this library's own user agent.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Allows plain `http://` to a host that is not loopback. Off by default: the key would
+    /// travel in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks everything and returns the complete configuration.
+    pub fn into_config(self) -> Result<ClientConfig> {
+        let api_key = self.api_key.filter(|k| !k.is_empty()).ok_or_else(|| {
+            Error::config(format!(
+                "no API key: set the client's API key or the {ENV_API_KEY} environment variable \
+                 (find it in LogRocket under Settings > General Settings)"
+            ))
+        })?;
+        if api_key
+            .expose_secret()
+            .bytes()
+            .any(|b| b.is_ascii_control())
+        {
+            return Err(Error::config(
+                "the API key contains control characters and cannot be sent in a header",
+            ));
+        }
+        let (org_id, app_id) = resolve_app(self.app, self.org_id, self.app_id)?;
+        let base_url = check_base_url(
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_insecure_http,
+        )?;
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::config("the timeout must be greater than zero"));
+        }
+        let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        if concurrency == 0 {
+            return Err(Error::config("concurrency must be at least 1"));
+        }
+        let own_agent = concat!("logrocket-identify/", env!("CARGO_PKG_VERSION"));
+        Ok(ClientConfig {
+            api_key,
+            org_id,
+            app_id,
+            base_url,
+            timeout,
+            max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            concurrency,
+            initial_backoff: self.initial_backoff.unwrap_or(DEFAULT_INITIAL_BACKOFF),
+            max_backoff: self.max_backoff.unwrap_or(DEFAULT_MAX_BACKOFF),
+            user_agent: match self.user_agent {
+                Some(agent) => format!("{agent} {own_agent}"),
+                None => own_agent.to_owned(),
+            },
+            allow_insecure_http: self.allow_insecure_http,
+        })
+    }
+}
+
+/// Accepts `app = "org/app"`, or `app_id = "org/app"`, or `org_id` + bare `app_id`.
+fn resolve_app(
+    app: Option<String>,
+    org_id: Option<String>,
+    app_id: Option<String>,
+) -> Result<(String, String)> {
+    let missing = || {
+        Error::config(format!(
+            "no app: set the client's app id as \"org/app\" (or org id and app id separately), \
+             or the {ENV_APP_ID} environment variable"
+        ))
+    };
+    let (org, app) = match (org_id, app_id.or(app)) {
+        (Some(org), Some(app)) if !app.contains('/') => (org, app),
+        (_, Some(combined)) => match combined.split_once('/') {
+            Some((org, app)) => (org.to_owned(), app.to_owned()),
+            None => {
+                return Err(Error::config(format!(
+                    "app id {combined:?} has no org: write it as \"org/app\", as shown in \
+                     LogRocket's setup snippet, or also set the org id"
+                )));
+            }
+        },
+        (_, None) => return Err(missing()),
+    };
+    let (org, app) = (org.trim().to_owned(), app.trim().to_owned());
+    if org.is_empty() || app.is_empty() || app.contains('/') {
+        return Err(Error::config(format!(
+            "app id \"{org}/{app}\" is not of the form \"org/app\""
+        )));
+    }
+    Ok((org, app))
+}
+
+fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| {
+        Error::config(format!(
+            "base URL {raw:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
+        ))
+    })?;
+    let host = url.host_str().unwrap_or_default();
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(host) => {}
+        "http" => {
+            return Err(Error::config(format!(
+                "refusing plain http:// to {host}: the API key would travel unencrypted; use \
+                 https://, or allow insecure http explicitly"
+            )));
+        }
+        other => {
+            return Err(Error::config(format!(
+                "base URL scheme {other:?} is not supported; use https://"
+            )));
+        }
+    }
+    if host.is_empty() {
+        return Err(Error::config(format!("base URL {raw:?} has no host")));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}

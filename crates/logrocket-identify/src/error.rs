@@ -1,0 +1,165 @@
+//! One set of error kinds for every language: validation, api, transport, timeout, config.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The kind of an [`Error`], stable across every binding (Python classes, Node `code`s, the C
+/// status enum and Go types are all named after these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The input broke a documented rule; nothing was sent.
+    Validation,
+    /// The API answered with an error status.
+    Api,
+    /// The request could not be delivered or its answer could not be read.
+    Transport,
+    /// An attempt took longer than the configured per-attempt timeout.
+    Timeout,
+    /// The client was configured wrongly (missing key, bad base URL, ...).
+    Config,
+}
+
+impl ErrorKind {
+    /// The lower-case name used by the conformance vectors and every binding.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "validation",
+            ErrorKind::Api => "api",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Config => "config",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An input that breaks one of the API's rules, caught before anything was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// Which input is at fault: `user_id`, `name`, `email`, `timestamp`, `traits` (a trait key
+    /// too large to repeat) or `traits.<key>`.
+    pub field: String,
+    /// The API's own message for this case, exactly ("name too large (max 1024 characters)").
+    pub message: String,
+    /// What exactly is wrong when the API's message alone would not say it ("NaN is not a valid
+    /// trait value").
+    pub detail: Option<String>,
+}
+
+impl ValidationError {
+    /// An error for `field` with one of the API's messages (see [`crate::limits`]).
+    pub fn new(field: impl Into<String>, message: &str) -> Self {
+        ValidationError {
+            field: field.into(),
+            message: message.to_owned(),
+            detail: None,
+        }
+    }
+
+    /// Adds what exactly is wrong, for the human reading it.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Everything that can go wrong, by kind. None of the variants ever holds the API key or a
+/// request payload.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The input broke a documented rule; nothing was sent.
+    #[error("invalid input: {0}")]
+    Validation(#[from] ValidationError),
+    /// The API answered with an error status (after any retries).
+    #[error("LogRocket API error {status}: {message}")]
+    Api {
+        status: u16,
+        /// The API's message from the body, or the status line when the body had none.
+        message: String,
+        /// Whether the status is one the client retries (408, 429, 5xx).
+        retryable: bool,
+    },
+    /// The request could not be delivered (connection refused or reset, TLS, ...).
+    #[error("transport error: {message}")]
+    Transport { message: String },
+    /// Every attempt ran past the per-attempt timeout.
+    #[error("request timed out after {timeout:?} on each of {attempts} attempt(s)")]
+    Timeout { timeout: Duration, attempts: u32 },
+    /// The client's configuration is incomplete or wrong; the message says what to set.
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// This error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Validation(_) => ErrorKind::Validation,
+            Error::Api { .. } => ErrorKind::Api,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Config(_) => ErrorKind::Config,
+        }
+    }
+
+    /// The bare message, without the kind prefix that `Display` adds: for validation and API
+    /// errors it is the API's own text.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Validation(v) => v.message.clone(),
+            Error::Api { message, .. } => message.clone(),
+            Error::Transport { message } => message.clone(),
+            Error::Config(message) => message.clone(),
+            Error::Timeout { .. } => self.to_string(),
+        }
+    }
+
+    /// The field at fault, for validation errors.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Validation(v) => Some(&v.field),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, for API errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same request again later could succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api { retryable, .. } => *retryable,
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Validation(_) | Error::Config(_) => false,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config(message.into())
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,149 @@
+//! The identify input as JSON: `{"user_id", "name", "email", "timestamp", "traits", "unset"}`.
+//!
+//! This one form serves the CLI's JSON Lines import, the C and Go bindings (which pass JSON across
+//! the boundary) and the conformance vectors, so its rules live here once.
+
+use serde_json::{Map, Value};
+
+use crate::error::ValidationError;
+use crate::limits::{MSG_MALFORMED, MSG_USER_ID_REQUIRED};
+use crate::request::IdentifyRequest;
+use crate::trait_value::TraitValue;
+
+impl IdentifyRequest {
+    /// Parses the JSON input form. Unknown keys are rejected, so a typo such as `"trait"` is
+    /// reported instead of silently sending nothing. Trait values may also be the markers
+    /// `{"$float": "NaN" | "Infinity" | "-Infinity"}` and `{"$bigint": "<digits>"}` for values
+    /// that JSON cannot carry; any other object or array is an unsupported value.
+    pub fn from_json_value(input: &Value) -> Result<Self, ValidationError> {
+        let Some(object) = input.as_object() else {
+            return Err(malformed("input", "the input must be a JSON object"));
+        };
+        let mut request = IdentifyRequest::new(required_string(object, "user_id")?);
+        for (key, value) in object {
+            match key.as_str() {
+                "user_id" => {}
+                "name" => request.name = optional_string(value, "name")?,
+                "email" => request.email = optional_string(value, "email")?,
+                "timestamp" => request.timestamp_ms = timestamp(value)?,
+                "traits" => traits(value, &mut request)?,
+                "unset" => unset(value, &mut request)?,
+                other => {
+                    return Err(malformed(
+                        other,
+                        "unknown key; expected user_id, name, email, timestamp, traits or unset",
+                    ));
+                }
+            }
+        }
+        Ok(request)
+    }
+
+    /// Parses one JSON document in the input form.
+    pub fn from_json_str(input: &str) -> Result<Self, ValidationError> {
+        let value: Value = serde_json::from_str(input)
+            .map_err(|e| malformed("input", format!("not valid JSON: {e}")))?;
+        Self::from_json_value(&value)
+    }
+}
+
+fn malformed(field: &str, detail: impl Into<String>) -> ValidationError {
+    ValidationError::new(field, MSG_MALFORMED).with_detail(detail)
+}
+
+fn required_string(object: &Map<String, Value>, key: &str) -> Result<String, ValidationError> {
+    match object.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        None | Some(Value::Null) => Err(ValidationError::new(key, MSG_USER_ID_REQUIRED)),
+        _ => Err(malformed(key, format!("{key} must be a string"))),
+    }
+}
+
+fn optional_string(value: &Value, key: &str) -> Result<Option<String>, ValidationError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(malformed(key, format!("{key} must be a string or null"))),
+    }
+}
+
+fn timestamp(value: &Value) -> Result<Option<i64>, ValidationError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| {
+            malformed(
+                "timestamp",
+                "timestamp must be an integer count of Unix milliseconds",
+            )
+        }),
+        _ => Err(malformed(
+            "timestamp",
+            "timestamp must be an integer count of Unix milliseconds",
+        )),
+    }
+}
+
+fn traits(value: &Value, request: &mut IdentifyRequest) -> Result<(), ValidationError> {
+    let object = match value {
+        Value::Null => return Ok(()),
+        Value::Object(object) => object,
+        _ => return Err(malformed("traits", "traits must be an object")),
+    };
+    for (key, value) in object {
+        request.traits.insert(key.clone(), trait_value(value));
+    }
+    Ok(())
+}
+
+fn trait_value(value: &Value) -> TraitValue {
+    match value {
+        Value::Null => TraitValue::Remove,
+        Value::Bool(b) => TraitValue::Bool(*b),
+        Value::String(s) => TraitValue::String(s.clone()),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => TraitValue::Integer(i),
+            None => match n.as_u64() {
+                Some(u) => TraitValue::from(u),
+                None => TraitValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+        },
+        Value::Object(object) => {
+            marker(object).unwrap_or_else(|| TraitValue::Unsupported("an object".into()))
+        }
+        Value::Array(_) => TraitValue::Unsupported("an array".into()),
+    }
+}
+
+fn marker(object: &Map<String, Value>) -> Option<TraitValue> {
+    if object.len() != 1 {
+        return None;
+    }
+    if let Some(Value::String(text)) = object.get("$float") {
+        return match text.as_str() {
+            "NaN" => Some(TraitValue::Float(f64::NAN)),
+            "Infinity" => Some(TraitValue::Float(f64::INFINITY)),
+            "-Infinity" => Some(TraitValue::Float(f64::NEG_INFINITY)),
+            _ => None,
+        };
+    }
+    if let Some(Value::String(digits)) = object.get("$bigint") {
+        let sign = usize::from(digits.starts_with('-'));
+        let is_integer = digits.len() > sign && digits[sign..].bytes().all(|b| b.is_ascii_digit());
+        return is_integer.then(|| TraitValue::big_integer(digits.clone()));
+    }
+    None
+}
+
+fn unset(value: &Value, request: &mut IdentifyRequest) -> Result<(), ValidationError> {
+    let Value::Array(keys) = value else {
+        return Err(malformed("unset", "unset must be a list of trait names"));
+    };
+    for key in keys {
+        let Value::String(key) = key else {
+            return Err(malformed("unset", "unset must be a list of trait names"));
+        };
+        request.traits.insert(key.clone(), TraitValue::Remove);
+    }
+    Ok(())
+}
