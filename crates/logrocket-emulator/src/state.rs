@@ -1,0 +1,208 @@
+//! Everything an emulator remembers: users, the request log and the fault plan, shared by
+//! all connections.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use crate::body::IdentifyBody;
+use crate::config::EmulatorConfig;
+use crate::faults::{Fault, FaultPlan, FaultRate};
+
+/// A user as the emulator stores it, one per (org, app, user id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredUser {
+    /// The organization from the request path.
+    #[serde(rename = "orgID")]
+    pub org_id: String,
+    /// The app from the request path.
+    #[serde(rename = "appID")]
+    pub app_id: String,
+    /// The user id, percent-decoded from its path segment.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// The latest name sent, if one ever was.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The latest email sent, if one ever was.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Traits, every value stored as a string as the API does.
+    #[serde(default)]
+    pub traits: BTreeMap<String, String>,
+    /// Earliest `timestamp` (or arrival time when none was sent), Unix milliseconds.
+    #[serde(rename = "firstSeen")]
+    pub first_seen: i64,
+    /// Latest `timestamp` (or arrival time when none was sent), Unix milliseconds.
+    #[serde(rename = "lastSeen")]
+    pub last_seen: i64,
+}
+
+/// One API request as it arrived, and what it was answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// The HTTP method, e.g. `PUT`.
+    pub method: String,
+    /// The raw request target exactly as received: still percent-encoded, with the query if any.
+    pub path: String,
+    /// Headers by lowercased name; repeated headers are joined with `", "`.
+    pub headers: BTreeMap<String, String>,
+    /// The body, decoded as UTF-8 with invalid bytes replaced.
+    pub body: String,
+    /// The status answered, or `0` when the connection was dropped without an answer.
+    pub status: u16,
+}
+
+type UserKey = (String, String, String);
+
+struct Shared {
+    api_key: String,
+    request_log_limit: usize,
+    // Three locks rather than one so recording a request never waits on a merge, and each is
+    // held only for a map or queue operation.
+    users: Mutex<HashMap<UserKey, StoredUser>>,
+    requests: Mutex<VecDeque<RecordedRequest>>,
+    faults: Mutex<FaultPlan>,
+}
+
+/// The emulator's shared state. Cloning is cheap: clones share the same state.
+#[derive(Clone)]
+pub struct EmulatorState {
+    shared: Arc<Shared>,
+}
+
+// By hand so the API key stays out of Debug output.
+impl fmt::Debug for EmulatorState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorState")
+            .field("request_log_limit", &self.shared.request_log_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+// A panic while a lock was held cannot leave these collections half-updated in a way that
+// matters for a test server, so a poisoned lock is simply used again.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl EmulatorState {
+    /// Empty state using the config's API key and request log limit.
+    pub fn new(config: &EmulatorConfig) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                api_key: config.api_key.clone(),
+                request_log_limit: config.request_log_limit,
+                users: Mutex::new(HashMap::new()),
+                requests: Mutex::new(VecDeque::new()),
+                faults: Mutex::new(FaultPlan::default()),
+            }),
+        }
+    }
+
+    /// Every stored user, sorted by (org id, app id, user id).
+    pub fn users(&self) -> Vec<StoredUser> {
+        let mut users: Vec<StoredUser> = lock(&self.shared.users).values().cloned().collect();
+        users.sort_by(|a, b| {
+            (&a.org_id, &a.app_id, &a.user_id).cmp(&(&b.org_id, &b.app_id, &b.user_id))
+        });
+        users
+    }
+
+    /// One stored user, by its decoded ids.
+    pub fn user(&self, org_id: &str, app_id: &str, user_id: &str) -> Option<StoredUser> {
+        let key = (org_id.to_owned(), app_id.to_owned(), user_id.to_owned());
+        lock(&self.shared.users).get(&key).cloned()
+    }
+
+    /// The recorded API requests still kept, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).iter().cloned().collect()
+    }
+
+    /// Forgets all users and recorded requests, and clears the fault script and rate.
+    pub fn reset(&self) {
+        lock(&self.shared.users).clear();
+        lock(&self.shared.requests).clear();
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Appends faults to the script; each API request consumes the next one.
+    pub fn push_faults(&self, script: Vec<Fault>) {
+        lock(&self.shared.faults).push(script);
+    }
+
+    /// Sets (or with `None` clears) the fault that fires at random once the script is empty.
+    pub fn set_fault_rate(&self, rate: Option<FaultRate>) {
+        lock(&self.shared.faults).set_rate(rate);
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    pub(crate) fn next_fault(&self) -> Option<Fault> {
+        lock(&self.shared.faults).next()
+    }
+
+    pub(crate) fn api_key(&self) -> &str {
+        &self.shared.api_key
+    }
+
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        let limit = self.shared.request_log_limit;
+        if limit == 0 {
+            return;
+        }
+        let mut requests = lock(&self.shared.requests);
+        while requests.len() >= limit {
+            requests.pop_front();
+        }
+        requests.push_back(request);
+    }
+
+    /// Applies one identify request and returns the user as it now is.
+    pub(crate) fn merge(
+        &self,
+        org_id: String,
+        app_id: String,
+        user_id: String,
+        update: IdentifyBody,
+        seen_at: i64,
+    ) -> StoredUser {
+        let mut users = lock(&self.shared.users);
+        let user = users
+            .entry((org_id.clone(), app_id.clone(), user_id.clone()))
+            .or_insert_with(|| StoredUser {
+                org_id,
+                app_id,
+                user_id,
+                name: None,
+                email: None,
+                traits: BTreeMap::new(),
+                first_seen: seen_at,
+                last_seen: seen_at,
+            });
+        if let Some(name) = update.name {
+            user.name = Some(name);
+        }
+        if let Some(email) = update.email {
+            user.email = Some(email);
+        }
+        for (key, value) in update.traits {
+            match value {
+                Some(value) => {
+                    user.traits.insert(key, value);
+                }
+                None => {
+                    user.traits.remove(&key);
+                }
+            }
+        }
+        user.first_seen = user.first_seen.min(seen_at);
+        user.last_seen = user.last_seen.max(seen_at);
+        user.clone()
+    }
+}
