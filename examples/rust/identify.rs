@@ -26,13 +26,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unset("old_campaign"),
         )
         .await?;
-    println!("{} is on {} paying {}", user.user_id, user.traits["plan"], user.traits["mrr"]);
+    println!(
+        "{} is on {} paying {}",
+        user.user_id, user.traits["plan"], user.traits["mrr"]
+    );
 
-    let batch = (1..=100).map(|i| Ok(IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i * 10)));
-    let report = client.identify_many(futures::stream::iter(batch), Some(32)).await;
-    println!("{} of {} users identified, {} failed", report.succeeded, report.total, report.failures.len());
+    let batch = (1..=100)
+        .map(|i| Ok(IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i * 10)));
+    let report = client
+        .identify_many(futures::stream::iter(batch), Some(32))
+        .await;
+    println!(
+        "{} of {} users identified, {} failed",
+        report.succeeded,
+        report.total,
+        report.failures.len()
+    );
     for failure in &report.failures {
-        println!("  #{} {}: {}", failure.index, failure.user_id, failure.error);
+        println!(
+            "  #{} {}: {}",
+            failure.index, failure.user_id, failure.error
+        );
     }
     Ok(())
 }

@@ -217,7 +217,7 @@ fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     if let Some(url) = error.url() {
         text = text
-            .replace(&format!(" ({url})"), "")
+            .replace(&format!(" for url ({url})"), "")
             .replace(url.as_str(), "<url>");
     }
     let mut source = std::error::Error::source(error);

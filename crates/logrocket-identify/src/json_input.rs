@@ -147,3 +147,64 @@ fn unset(value: &Value, request: &mut IdentifyRequest) -> Result<(), ValidationE
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn error_of(input: Value) -> (String, String) {
+        let e = IdentifyRequest::from_json_value(&input).unwrap_err();
+        (e.field, e.message)
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_shapes_are_named() {
+        assert_eq!(error_of(json!({"user_id": "u", "trait": {}})).0, "trait");
+        assert_eq!(
+            error_of(json!({"name": "x"})),
+            ("user_id".into(), MSG_USER_ID_REQUIRED.into())
+        );
+        assert_eq!(
+            error_of(json!({"user_id": "u", "timestamp": 1.5})).0,
+            "timestamp"
+        );
+        assert_eq!(error_of(json!({"user_id": "u", "traits": [1]})).0, "traits");
+        assert_eq!(
+            error_of(json!({"user_id": "u", "unset": "plan"})).0,
+            "unset"
+        );
+        assert_eq!(error_of(json!(["u"])).0, "input");
+    }
+
+    #[test]
+    fn values_and_markers_become_trait_values() {
+        let request = IdentifyRequest::from_json_value(&json!({
+            "user_id": 42,
+            "traits": {"a": 1, "b": 2.5, "c": true, "d": null, "e": {"$bigint": "-123456789012345678901234"},
+                       "f": {"$float": "NaN"}, "g": {"x": 1}, "h": [1]},
+            "unset": ["z"],
+        }))
+        .unwrap();
+        assert_eq!(request.user_id, "42");
+        let t = &request.traits;
+        assert_eq!(t["a"], TraitValue::Integer(1));
+        assert_eq!(t["b"], TraitValue::Float(2.5));
+        assert_eq!(t["c"], TraitValue::Bool(true));
+        assert_eq!(t["d"], TraitValue::Remove);
+        assert_eq!(
+            t["e"],
+            TraitValue::String("-123456789012345678901234".into())
+        );
+        assert!(matches!(t["f"], TraitValue::Float(f) if f.is_nan()));
+        assert_eq!(t["g"], TraitValue::Unsupported("an object".into()));
+        assert_eq!(t["h"], TraitValue::Unsupported("an array".into()));
+        assert_eq!(t["z"], TraitValue::Remove);
+        let error = request.validate().unwrap_err();
+        assert_eq!(
+            (error.field.as_str(), error.message.as_str()),
+            ("traits.f", MSG_MALFORMED)
+        );
+    }
+}
