@@ -40,8 +40,9 @@ pub struct FaultRate {
 
 impl Fault {
     /// Rejects what could not be sent on the wire, so the mistake surfaces when the fault is
-    /// configured rather than as a broken response later.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// configured rather than as a broken response later. `/_emulator/faults` applies it; the
+    /// bindings call it before `push_faults` so their users get the same answer in-process.
+    pub fn check(&self) -> Result<(), String> {
         if let Some(status) = self.status {
             // 1xx are not final responses; anything outside 200..=999 is not a status at all.
             if !(200..=999).contains(&status) {
@@ -58,7 +59,8 @@ impl Fault {
 }
 
 impl FaultRate {
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// Like [`Fault::check`], and the probability must be between 0 and 1.
+    pub fn check(&self) -> Result<(), String> {
         if !(0.0..=1.0).contains(&self.probability) {
             return Err("fault rate probability must be between 0.0 and 1.0".to_owned());
         }

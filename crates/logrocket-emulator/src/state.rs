@@ -147,7 +147,8 @@ impl EmulatorState {
         lock(&self.shared.faults).next()
     }
 
-    pub(crate) fn api_key(&self) -> &str {
+    /// The API key this emulator accepts (`Authorization: token <key>`).
+    pub fn api_key(&self) -> &str {
         &self.shared.api_key
     }
 

@@ -61,6 +61,12 @@ impl ValidationError {
         }
     }
 
+    /// "Malformed request" for `field`, with what is wrong with it: the API's answer to a body
+    /// that does not fit its schema (a wrong type, a timestamp out of range).
+    pub fn malformed(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(field, crate::limits::MSG_MALFORMED).with_detail(detail)
+    }
+
     /// Adds what exactly is wrong, for the human reading it.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ValidationError;
-use crate::limits::{MSG_MALFORMED, MSG_USER_ID_REQUIRED};
+use crate::limits::MSG_USER_ID_REQUIRED;
 use crate::request::IdentifyRequest;
 use crate::trait_value::TraitValue;
 
@@ -48,7 +48,7 @@ impl IdentifyRequest {
 }
 
 fn malformed(field: &str, detail: impl Into<String>) -> ValidationError {
-    ValidationError::new(field, MSG_MALFORMED).with_detail(detail)
+    ValidationError::malformed(field, detail)
 }
 
 fn required_string(object: &Map<String, Value>, key: &str) -> Result<String, ValidationError> {
@@ -152,6 +152,7 @@ fn unset(value: &Value, request: &mut IdentifyRequest) -> Result<(), ValidationE
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::limits::MSG_MALFORMED;
     use serde_json::json;
 
     fn error_of(input: Value) -> (String, String) {

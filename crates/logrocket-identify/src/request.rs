@@ -132,13 +132,29 @@ fn validate_trait(key: &str, value: &TraitValue) -> Result<(), ValidationError> 
         TraitValue::String(s) if too_large(s) => {
             Err(ValidationError::new(field(), MSG_TRAIT_VALUE_TOO_LARGE))
         }
-        TraitValue::Float(f) if !f.is_finite() => Err(ValidationError::new(field(), MSG_MALFORMED)
-            .with_detail(format!("trait values must be finite numbers, got {f}"))),
+        TraitValue::Float(f) if !f.is_finite() => Err(ValidationError::malformed(
+            field(),
+            format!(
+                "trait values must be finite numbers, got {}",
+                non_finite_name(*f)
+            ),
+        )),
         TraitValue::Unsupported(what) => Err(ValidationError::new(field(), MSG_MALFORMED)
             .with_detail(format!(
                 "trait values must be a string, number, boolean or null, got {what}"
             ))),
         _ => Ok(()),
+    }
+}
+
+/// The names every binding's users know these values by (JavaScript's, and the vectors').
+fn non_finite_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
     }
 }
 
