@@ -1,0 +1,77 @@
+"""The exceptions every call may raise, all under one base class.
+
+The API key never appears in any of them: the core never puts it in a message.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Optional
+
+
+class LogRocketError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    kind: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(LogRocketError, ValueError):
+    """The input broke one of the API's documented rules; nothing was sent.
+
+    ``message`` is the API's own text ("name too large (max 1024 characters)"); ``field`` names
+    the input at fault: ``user_id``, ``name``, ``email``, ``timestamp``, ``traits`` or
+    ``traits.<key>``; ``detail`` says more when the message alone would not.
+    """
+
+    kind = "validation"
+
+    def __init__(self, message: str, field: str, detail: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.detail = detail
+
+    def __str__(self) -> str:
+        text = f"{self.field}: {self.message}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.field, self.detail))
+
+
+class ApiError(LogRocketError):
+    """The API answered with an error status, after any retries."""
+
+    kind = "api"
+
+    def __init__(self, message: str, status: int, retryable: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"LogRocket API error {self.status}: {self.message}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.status, self.retryable))
+
+
+class TransportError(LogRocketError):
+    """The request could not be delivered, or its answer could not be read."""
+
+    kind = "transport"
+
+
+class TimeoutError(LogRocketError, builtins.TimeoutError):
+    """Every attempt ran past the per-attempt timeout."""
+
+    kind = "timeout"
+
+
+class ConfigError(LogRocketError):
+    """The client is configured wrongly; the message says what to set."""
+
+    kind = "config"

@@ -1,0 +1,115 @@
+"""A local emulator of LogRocket's User Identification API, for your own tests.
+
+    with Emulator() as emu:
+        client = emu.client()        # or Client(api_key=emu.api_key, app_id="acme/web", base_url=emu.url)
+        client.identify("user-1", name="Ada")
+        assert emu.users()[0]["name"] == "Ada"
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Optional
+
+from . import _native
+from ._client import AsyncClient, Client
+
+
+class Emulator:
+    """A real HTTP server on 127.0.0.1 (a free port), running in this process's background
+    with the API's routes, auth, validation, merge rules and fault injection."""
+
+    def __init__(self, api_key: str = "test", *, request_log_limit: int = 10_000) -> None:
+        self._native = _native.NativeEmulator(api_key, request_log_limit)
+
+    @property
+    def url(self) -> str:
+        """The base URL to give clients."""
+        return self._native.url
+
+    @property
+    def api_key(self) -> str:
+        """The key clients must send."""
+        return self._native.api_key
+
+    def __repr__(self) -> str:
+        return f"Emulator(url={self.url!r})"
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops serving. Also done on leaving a ``with`` block."""
+        self._native.stop()
+
+    def client(self, app_id: str = "acme/web", **options: Any) -> Client:
+        """A ``Client`` set up for this emulator."""
+        return Client(api_key=self.api_key, app_id=app_id, base_url=self.url, **options)
+
+    def async_client(self, app_id: str = "acme/web", **options: Any) -> AsyncClient:
+        """An ``AsyncClient`` set up for this emulator."""
+        return AsyncClient(api_key=self.api_key, app_id=app_id, base_url=self.url, **options)
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every stored user: org_id, app_id, user_id, name, email, traits, first_seen, last_seen."""
+        return self._native.users()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The API requests received, oldest first: method, raw path, headers, body, status."""
+        return self._native.requests()
+
+    def request_count(self) -> int:
+        return self._native.request_count()
+
+    def reset(self) -> None:
+        """Forgets users, requests and faults."""
+        self._native.reset()
+
+    def fail_next(
+        self,
+        status: Optional[int] = None,
+        *,
+        retry_after: Optional[str] = None,
+        body: Optional[str] = None,
+        drop_connection: bool = False,
+        delay_ms: int = 0,
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` API requests fail this way: after ``delay_ms``, a dropped
+        connection, or ``status`` (with ``Retry-After``/``body``), or only the delay."""
+        self._native.fail_next(
+            status,
+            retry_after=retry_after,
+            body=body,
+            drop_connection=drop_connection,
+            delay_ms=delay_ms,
+            times=times,
+        )
+
+    def set_fault_rate(
+        self,
+        probability: float,
+        status: Optional[int] = None,
+        *,
+        retry_after: Optional[str] = None,
+        body: Optional[str] = None,
+        drop_connection: bool = False,
+        delay_ms: int = 0,
+    ) -> None:
+        """Each API request fails this way with ``probability`` (0 turns it off)."""
+        self._native.set_fault_rate(
+            probability,
+            status,
+            retry_after=retry_after,
+            body=body,
+            drop_connection=drop_connection,
+            delay_ms=delay_ms,
+        )

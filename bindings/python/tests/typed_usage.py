@@ -1,0 +1,81 @@
+"""Typed use of the public API: checked by mypy --strict, and run by test_typed_usage."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import AsyncIterator, Iterator, Mapping, Optional
+
+import logrocket_identify as lr
+from logrocket_identify.testing import Emulator
+
+
+def rows(n: int, prefix: str = "typed") -> Iterator[Mapping[str, object]]:
+    for i in range(n):
+        yield {"user_id": f"{prefix}-{i}", "traits": {"i": i}}
+
+
+async def async_rows(n: int) -> AsyncIterator[Mapping[str, object]]:
+    for i in range(n):
+        yield {"user_id": f"typed-async-{i}"}
+
+
+def sync_part(emu: Emulator) -> int:
+    traits: dict[str, lr.TraitValue] = {"plan": "pro", "mrr": 99.5, "trial": False, "gone": None}
+    with lr.Client(api_key=emu.api_key, app_id="acme/web", base_url=emu.url, timeout=5.0) as c:
+        user: lr.User = c.identify(
+            "typed-user",
+            name="Typed",
+            email="typed@example.com",
+            timestamp=datetime.now(timezone.utc),
+            traits=traits,
+            unset=["old"],
+        )
+        name: Optional[str] = user.name
+        assert name == "Typed"
+        plan: str = user.traits["plan"]
+        assert plan == "pro"
+        report: lr.BulkReport = c.identify_many(rows(10), concurrency=4)
+        failure: lr.BulkFailure
+        for failure in report.failures:
+            index: int = failure.index
+            error: lr.LogRocketError = failure.error
+            print(index, failure.user_id, error)
+        try:
+            lr.validate("", name="x")
+        except lr.ValidationError as e:
+            field: str = e.field
+            message: str = e.message
+            assert (field, message) == ("user_id", "userID is required")
+        return report.succeeded
+
+
+async def async_part(emu: Emulator) -> int:
+    async with lr.AsyncClient(api_key=emu.api_key, app_id="acme/web", base_url=emu.url) as c:
+        user = await c.identify("typed-async", timestamp=1_700_000_000_000)
+        assert user.user_id == "typed-async"
+        a = await c.identify_many(async_rows(5))
+        b = await c.identify_many(rows(5, "typed-sync-in-async"), concurrency=2)
+        try:
+            await c.identify("x", traits={"n": float("nan")})
+        except lr.ValidationError:
+            pass
+        except lr.ApiError as e:
+            status: int = e.status
+            retryable: bool = e.retryable
+            print(status, retryable)
+        return a.succeeded + b.succeeded
+
+
+def main() -> int:
+    with Emulator() as emu:
+        done = sync_part(emu) + asyncio.run(async_part(emu))
+        emu.fail_next(503, retry_after="1")
+        emu.set_fault_rate(0.0)
+        stored: int = len(emu.users())
+        assert stored >= done
+        return done
+
+
+if __name__ == "__main__":
+    print(main())
