@@ -1,0 +1,229 @@
+//! The in-process emulator, for users' own tests (`Emulator.start()` in JS).
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use logrocket_emulator::{Emulator, EmulatorConfig, EmulatorState, Fault, FaultRate};
+use napi::bindgen_prelude::{PromiseRaw, spawn_blocking};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+#[napi(object)]
+#[derive(Default)]
+pub struct EmulatorOptions {
+    /// The key clients must send. Default `"test"`.
+    pub api_key: Option<String>,
+    /// The port on 127.0.0.1; default 0, a free one.
+    pub port: Option<u32>,
+    /// How many API requests to remember. Default 10,000.
+    pub request_log_limit: Option<u32>,
+}
+
+impl std::fmt::Debug for EmulatorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorOptions")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One injected failure: wait `delayMs`, then drop the connection, or answer `status`
+/// (with `retryAfter` and `body` if given), or else proceed normally.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct FaultInput {
+    pub status: Option<u32>,
+    pub retry_after: Option<String>,
+    pub body: Option<String>,
+    pub drop_connection: Option<bool>,
+    pub delay_ms: Option<u32>,
+}
+
+impl FaultInput {
+    fn into_fault(self) -> Result<Fault> {
+        let status = self
+            .status
+            .map(u16::try_from)
+            .transpose()
+            .map_err(|_| napi::Error::from_reason("fault status must be an HTTP status"))?;
+        Ok(Fault {
+            status,
+            retry_after: self.retry_after,
+            body: self.body,
+            drop_connection: self.drop_connection.unwrap_or(false),
+            delay_ms: u64::from(self.delay_ms.unwrap_or(0)),
+        })
+    }
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct StoredUserRecord {
+    pub org_id: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub traits: BTreeMap<String, String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct RecordedRequestRecord {
+    pub method: String,
+    /// The raw request target, percent-encoding intact.
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+    /// The status answered; 0 when the connection was dropped.
+    pub status: u32,
+}
+
+#[napi]
+pub struct NativeEmulator {
+    url: String,
+    state: EmulatorState,
+    running: Mutex<Option<Emulator>>,
+}
+
+// By hand, so the key stays out of Debug output.
+impl std::fmt::Debug for NativeEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeEmulator")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts an emulator on a background thread; resolves once it accepts connections.
+#[napi(ts_return_type = "Promise<NativeEmulator>")]
+pub fn start_emulator<'env>(
+    env: &'env Env,
+    options: Option<EmulatorOptions>,
+) -> Result<PromiseRaw<'env, NativeEmulator>> {
+    let options = options.unwrap_or_default();
+    let defaults = EmulatorConfig::default();
+    let port = u16::try_from(options.port.unwrap_or(0))
+        .map_err(|_| napi::Error::from_reason("port must be between 0 and 65535"))?;
+    let config = EmulatorConfig {
+        api_key: options.api_key.unwrap_or(defaults.api_key),
+        port,
+        request_log_limit: options
+            .request_log_limit
+            .map_or(defaults.request_log_limit, |n| n as usize),
+        ..defaults
+    };
+    env.spawn_future(async move {
+        let started = spawn_blocking(move || Emulator::start(config))
+            .await
+            .map_err(|e| napi::Error::from_reason(format!("cannot start the emulator: {e}")))?;
+        let emulator = started
+            .map_err(|e| napi::Error::from_reason(format!("cannot start the emulator: {e}")))?;
+        Ok(NativeEmulator {
+            url: emulator.url().to_owned(),
+            state: emulator.state().clone(),
+            running: Mutex::new(Some(emulator)),
+        })
+    })
+}
+
+#[napi]
+impl NativeEmulator {
+    #[napi(getter)]
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    #[napi(getter)]
+    pub fn api_key(&self) -> String {
+        self.state.api_key().to_owned()
+    }
+
+    #[napi]
+    pub fn users(&self) -> Vec<StoredUserRecord> {
+        self.state
+            .users()
+            .into_iter()
+            .map(|user| StoredUserRecord {
+                org_id: user.org_id,
+                app_id: user.app_id,
+                user_id: user.user_id,
+                name: user.name,
+                email: user.email,
+                traits: user.traits,
+                first_seen: user.first_seen,
+                last_seen: user.last_seen,
+            })
+            .collect()
+    }
+
+    #[napi]
+    pub fn requests(&self) -> Vec<RecordedRequestRecord> {
+        self.state
+            .requests()
+            .into_iter()
+            .map(|request| RecordedRequestRecord {
+                method: request.method,
+                path: request.path,
+                headers: request.headers,
+                body: request.body,
+                status: u32::from(request.status),
+            })
+            .collect()
+    }
+
+    /// Forgets users and requests, and clears every fault.
+    #[napi]
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Appends faults to the script; each API request consumes the next one.
+    #[napi]
+    pub fn push_faults(&self, faults: Vec<FaultInput>) -> Result<()> {
+        let script = faults
+            .into_iter()
+            .map(FaultInput::into_fault)
+            .collect::<Result<Vec<_>>>()?;
+        self.state.push_faults(script);
+        Ok(())
+    }
+
+    /// A fault that fires with `probability` once the script is empty; `null` clears it.
+    #[napi]
+    pub fn set_fault_rate(
+        &self,
+        probability: Option<f64>,
+        fault: Option<FaultInput>,
+    ) -> Result<()> {
+        let rate = match (probability, fault) {
+            (Some(probability), Some(fault)) => Some(FaultRate {
+                probability,
+                fault: fault.into_fault()?,
+            }),
+            _ => None,
+        };
+        self.state.set_fault_rate(rate);
+        Ok(())
+    }
+
+    /// Stops serving; resolves once the server thread has ended.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        env.spawn_future(async move {
+            if let Some(emulator) = running {
+                spawn_blocking(move || emulator.shutdown())
+                    .await
+                    .map_err(|e| napi::Error::from_reason(format!("stopping: {e}")))?;
+            }
+            Ok(())
+        })
+    }
+}

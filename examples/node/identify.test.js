@@ -1,0 +1,32 @@
+'use strict'
+// Runs identify.js as a user would after `npm install ./bindings/node`: `logrocket-identify`
+// resolves through a node_modules folder linking to the package.
+
+const assert = require('node:assert/strict')
+const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { test } = require('node:test')
+
+test('examples/node/identify.js runs and prints what it did', () => {
+  const modules = fs.mkdtempSync(path.join(os.tmpdir(), 'logrocket-node-example-'))
+  try {
+    fs.symlinkSync(path.resolve(__dirname, '../../bindings/node'), path.join(modules, 'logrocket-identify'), 'dir')
+    const run = spawnSync(process.execPath, [path.join(__dirname, 'identify.js')], {
+      env: { ...process.env, NODE_PATH: modules },
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    assert.equal(run.status, 0, run.stderr)
+    assert.deepEqual(run.stdout.trim().split('\n'), [
+      'identified user-42: plan=pro mrr=99.5',
+      'rejected before sending: traits.address: Malformed request',
+      'bulk: 100 of 101 identified, 1 failed',
+      '  row 100: userID is required',
+      'the emulator stores 101 users',
+    ])
+  } finally {
+    fs.rmSync(modules, { recursive: true, force: true })
+  }
+})
