@@ -1,0 +1,266 @@
+// Package logrocket sends user data (name, email, traits) to LogRocket's User Identification
+// API, one user or many, through the Rust core's C library (see cgo.go for how it is linked).
+//
+//	client, err := logrocket.New(logrocket.Config{APIKey: key, App: "acme/web"})
+//	user, err := client.Identify(ctx, "user-42", logrocket.Identify{
+//		Name:   "John Smith",
+//		Traits: map[string]any{"plan": "pro", "seats": 12},
+//	})
+package logrocket
+
+/*
+#include <stdlib.h>
+#include "logrocket_identify.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Config configures a Client. Fields left zero fall back to the environment
+// (LOGROCKET_API_KEY, LOGROCKET_APP_ID as "org/app", LOGROCKET_BASE_URL), then to the defaults.
+type Config struct {
+	APIKey string
+	// App as "org/app", the form LogRocket's own SDK uses; or OrgID and AppID separately.
+	App   string
+	OrgID string
+	AppID string
+	// BaseURL defaults to https://api.logrocket.com; plain http is refused except for loopback.
+	BaseURL string
+	// Timeout bounds one attempt (default 10s).
+	Timeout time.Duration
+	// MaxRetries after the first attempt: 0 means the default (3), negative disables retries.
+	MaxRetries int
+	// Concurrency is how many requests IdentifyMany keeps in flight (default 16).
+	Concurrency int
+	// AllowInsecureHTTP allows plain http:// to hosts that are not loopback.
+	AllowInsecureHTTP bool
+}
+
+// Identify is one user's data. Zero fields are not sent: "" name or email, zero Timestamp,
+// nil Traits. A nil trait value removes the trait, as does a name in Unset.
+type Identify struct {
+	Name      string
+	Email     string
+	Timestamp time.Time
+	// Values: any Go integer or float type, bool, string, *big.Int, json.Number, or nil.
+	// Anything else (maps, slices, structs, NaN) fails with a ValidationError naming the trait.
+	Traits map[string]any
+	Unset  []string
+}
+
+// User is the user as the API stored it; Name and Email are "" when it has none, and trait
+// values are strings, as the API returns them.
+type User struct {
+	UserID string            `json:"user_id"`
+	Name   string            `json:"name"`
+	Email  string            `json:"email"`
+	Traits map[string]string `json:"traits"`
+}
+
+// Client is safe for use by any number of goroutines.
+type Client struct {
+	mu     sync.RWMutex // held for reading by every call into the library, for writing by Close
+	handle *C.lr_client
+}
+
+// New checks the configuration and builds a client; bad configuration gives a *ConfigError.
+func New(cfg Config) (*Client, error) {
+	var config *C.lr_config
+	var cerr *C.lr_error
+	if status := C.lr_config_new(true, &config, &cerr); status != C.LR_OK {
+		return nil, takeError(status, cerr)
+	}
+	defer C.lr_config_free(config)
+	setters := []struct {
+		value string
+		set   func(*C.lr_config, *C.char, **C.lr_error) uint32
+	}{
+		{cfg.APIKey, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_api_key(c, v, e) }},
+		{cfg.App, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app(c, v, e) }},
+		{cfg.OrgID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_org_id(c, v, e) }},
+		{cfg.AppID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app_id(c, v, e) }},
+		{cfg.BaseURL, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_base_url(c, v, e) }},
+	}
+	for _, s := range setters {
+		if s.value == "" {
+			continue
+		}
+		value := C.CString(s.value)
+		status := s.set(config, value, &cerr)
+		C.free(unsafe.Pointer(value))
+		if status != C.LR_OK {
+			return nil, &ConfigError{Message: takeError(status, cerr).Error()}
+		}
+	}
+	if cfg.Timeout > 0 {
+		C.lr_config_set_timeout_ms(config, C.uint64_t(max(cfg.Timeout.Milliseconds(), 1)), nil)
+	}
+	if cfg.MaxRetries < 0 {
+		C.lr_config_set_max_retries(config, 0, nil)
+	} else if cfg.MaxRetries > 0 {
+		C.lr_config_set_max_retries(config, C.uint32_t(cfg.MaxRetries), nil)
+	}
+	if cfg.Concurrency > 0 {
+		C.lr_config_set_concurrency(config, C.size_t(cfg.Concurrency), nil)
+	}
+	C.lr_config_set_allow_insecure_http(config, C.bool(cfg.AllowInsecureHTTP), nil)
+	C.lr_config_set_user_agent(config, cUserAgent, nil)
+	client := &Client{}
+	if status := C.lr_client_new(config, &client.handle, &cerr); status != C.LR_OK {
+		return nil, takeError(status, cerr)
+	}
+	return client, nil
+}
+
+var cUserAgent = C.CString("logrocket-go")
+
+// Close frees the client. It waits for calls in progress to return; calls made afterwards
+// fail with ErrClosed. Closing twice is harmless.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	C.lr_client_free(c.handle)
+	c.handle = nil
+	return nil
+}
+
+// Identify validates and sends one user's data and returns the user as the API stored it. The
+// context's deadline or cancellation bounds the wait: the call then returns at once (a deadline
+// as a *TimeoutError wrapping context.DeadlineExceeded), while the request already under way is
+// left to finish within the client's own timeout.
+func (c *Client) Identify(ctx context.Context, userID string, in Identify) (*User, error) {
+	body, err := inputJSON(userID, in)
+	if err != nil {
+		return nil, err
+	}
+	return bounded(ctx, func() (*User, error) { return c.identifyJSON(body) })
+}
+
+func (c *Client) identifyJSON(body []byte) (*User, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.handle == nil {
+		return nil, ErrClosed
+	}
+	request, err := newRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	defer C.lr_request_free(request)
+	var user *C.lr_user
+	var cerr *C.lr_error
+	if status := C.lr_client_identify(c.handle, request, &user, &cerr); status != C.LR_OK {
+		return nil, takeError(status, cerr)
+	}
+	defer C.lr_user_free(user)
+	var out User
+	if err := json.Unmarshal([]byte(C.GoString(C.lr_user_json(user))), &out); err != nil {
+		return nil, &InternalError{Message: "reading the user: " + err.Error()}
+	}
+	if out.Traits == nil {
+		out.Traits = map[string]string{}
+	}
+	return &out, nil
+}
+
+func newRequest(body []byte) (*C.lr_request, error) {
+	cbody := C.CString(string(body))
+	defer C.free(unsafe.Pointer(cbody))
+	var request *C.lr_request
+	var cerr *C.lr_error
+	if status := C.lr_request_from_json(nil, cbody, &request, &cerr); status != C.LR_OK {
+		return nil, takeError(status, cerr)
+	}
+	return request, nil
+}
+
+// bounded runs call, returning early when ctx ends first.
+func bounded[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, contextError(err)
+	}
+	if ctx.Done() == nil {
+		return call()
+	}
+	type result struct {
+		value T
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		value, err := call()
+		done <- result{value, err}
+	}()
+	select {
+	case r := <-done:
+		return r.value, r.err
+	case <-ctx.Done():
+		return zero, contextError(ctx.Err())
+	}
+}
+
+func contextError(err error) error {
+	if err == context.DeadlineExceeded {
+		return &TimeoutError{Message: "the context's deadline passed", cause: err}
+	}
+	return err
+}
+
+// inputJSON writes the core's JSON input form. Strings are checked for UTF-8 here because
+// encoding/json would silently replace invalid bytes, changing the data sent.
+func inputJSON(userID string, in Identify) ([]byte, error) {
+	body := map[string]any{"user_id": userID}
+	strings := map[string]string{"user_id": userID}
+	if in.Name != "" {
+		body["name"], strings["name"] = in.Name, in.Name
+	}
+	if in.Email != "" {
+		body["email"], strings["email"] = in.Email, in.Email
+	}
+	for field, value := range strings {
+		if !utf8.ValidString(value) {
+			return nil, notUTF8(field)
+		}
+	}
+	if !in.Timestamp.IsZero() {
+		body["timestamp"] = in.Timestamp.UnixMilli()
+	}
+	if in.Traits != nil {
+		traits := make(map[string]json.RawMessage, len(in.Traits))
+		for key, value := range in.Traits {
+			if !utf8.ValidString(key) {
+				return nil, notUTF8("traits")
+			}
+			if s, ok := value.(string); ok && !utf8.ValidString(s) {
+				return nil, notUTF8("traits." + key)
+			}
+			traits[key] = traitJSON(value)
+		}
+		body["traits"] = traits
+	}
+	if in.Unset != nil {
+		for _, key := range in.Unset {
+			if !utf8.ValidString(key) {
+				return nil, notUTF8("traits")
+			}
+		}
+		body["unset"] = in.Unset
+	}
+	out, err := json.Marshal(body)
+	if err != nil {
+		return nil, &InternalError{Message: "encoding the input: " + err.Error()}
+	}
+	return out, nil
+}
+
+func notUTF8(field string) error {
+	return &ValidationError{Field: field, Message: "Malformed request", Detail: "not valid UTF-8"}
+}

@@ -1,0 +1,258 @@
+package logrocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func startEmulator(t *testing.T) (*Emulator, *Client) {
+	t.Helper()
+	emulator, err := StartEmulator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emulator.Close)
+	client, err := New(emulator.Config("acme/web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return emulator, client
+}
+
+type plan string
+
+func TestTraitValuesOfEveryGoType(t *testing.T) {
+	_, client := startEmulator(t)
+	huge, _ := new(big.Int).SetString("123456789012345678901234567890", 10)
+	user, err := client.Identify(context.Background(), "types", Identify{
+		Traits: map[string]any{
+			"int": int(-1), "int8": int8(-8), "int16": int16(16), "int32": int32(32), "int64": int64(1 << 40),
+			"uint": uint(1), "uint8": uint8(8), "uint16": uint16(16), "uint32": uint32(32),
+			"uint64": uint64(math.MaxUint64), "float32": float32(1.5), "float64": 99.5, "whole": 2.0,
+			"bool": true, "string": "pro", "named": plan("team"), "big": huge, "smallbig": big.NewInt(7),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"int": "-1", "int8": "-8", "int16": "16", "int32": "32", "int64": "1099511627776", "uint": "1",
+		"uint8": "8", "uint16": "16", "uint32": "32", "uint64": "18446744073709551615", "float32": "1.5",
+		"float64": "99.5", "whole": "2", "bool": "true", "string": "pro", "named": "team",
+		"big": "123456789012345678901234567890", "smallbig": "7",
+	}
+	for k, v := range want {
+		if user.Traits[k] != v {
+			t.Errorf("trait %s = %q, want %q", k, user.Traits[k], v)
+		}
+	}
+}
+
+func TestUnsupportedTraitValuesNameTheTrait(t *testing.T) {
+	emulator, client := startEmulator(t)
+	cases := map[string]any{
+		"map": map[string]any{"a": 1}, "slice": []int{1}, "array": [2]int{}, "struct": struct{ A int }{1},
+		"nan": math.NaN(), "inf": math.Inf(-1), "pointer": new(int), "func": func() {},
+	}
+	for key, value := range cases {
+		_, err := client.Identify(context.Background(), "u", Identify{Traits: map[string]any{key: value}})
+		var v *ValidationError
+		if !errors.As(err, &v) || v.Field != "traits."+key || v.Message != "Malformed request" {
+			t.Errorf("%s: got %v", key, err)
+		}
+	}
+	_, err := client.Identify(context.Background(), "u", Identify{Name: "a\xffb"})
+	var v *ValidationError
+	if !errors.As(err, &v) || v.Field != "name" {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+	if n := len(emulator.Requests()); n != 0 {
+		t.Errorf("%d requests sent for invalid input", n)
+	}
+}
+
+func TestNilRemovesAndUnset(t *testing.T) {
+	_, client := startEmulator(t)
+	ctx := context.Background()
+	if _, err := client.Identify(ctx, "u", Identify{Traits: map[string]any{"a": 1, "b": 2, "c": 3}}); err != nil {
+		t.Fatal(err)
+	}
+	user, err := client.Identify(ctx, "u", Identify{Traits: map[string]any{"a": nil}, Unset: []string{"b"}})
+	if err != nil || len(user.Traits) != 1 || user.Traits["c"] != "3" {
+		t.Fatalf("%v %v", user, err)
+	}
+}
+
+func TestErrorsAs(t *testing.T) {
+	emulator, _ := startEmulator(t)
+	ctx := context.Background()
+	t.Setenv("LOGROCKET_API_KEY", "")
+	_, err := New(Config{App: "acme/web", BaseURL: emulator.URL()})
+	var configErr *ConfigError
+	if !errors.As(err, &configErr) || !strings.Contains(configErr.Message, "LOGROCKET_API_KEY") {
+		t.Errorf("no key: %v", err)
+	}
+	wrong, err := New(Config{APIKey: "wrong", App: "acme/web", BaseURL: emulator.URL(), MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	_, err = wrong.Identify(ctx, "u", Identify{})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 401 || apiErr.Retryable || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("api: %v", err)
+	}
+	refused, _ := New(Config{APIKey: "k", App: "acme/web", BaseURL: "http://127.0.0.1:9", MaxRetries: -1})
+	defer refused.Close()
+	_, err = refused.Identify(ctx, "u", Identify{})
+	var transportErr *TransportError
+	if !errors.As(err, &transportErr) {
+		t.Errorf("transport: %v", err)
+	}
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
+	emulator, _ := startEmulator(t)
+	t.Setenv("LOGROCKET_API_KEY", emulator.APIKey())
+	t.Setenv("LOGROCKET_APP_ID", "acme/web")
+	t.Setenv("LOGROCKET_BASE_URL", emulator.URL())
+	client, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := client.Identify(context.Background(), "env", Identify{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContextDeadlineBoundsTheCall(t *testing.T) {
+	// A server that accepts and never answers.
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	client, err := New(Config{APIKey: "k", App: "acme/web", BaseURL: "http://" + listener.Addr().String(),
+		Timeout: 3 * time.Second, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = client.Identify(ctx, "u", Identify{})
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	if elapsed := time.Since(start); elapsed > time.Second {
+		t.Fatalf("took %v", elapsed)
+	}
+}
+
+func TestGoroutinesShareOneClient(t *testing.T) {
+	emulator, client := startEmulator(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 32*20)
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				id := fmt.Sprintf("g%d-%d", g, i)
+				user, err := client.Identify(context.Background(), id, Identify{Traits: map[string]any{"g": g}})
+				if err == nil && user.UserID != id {
+					err = fmt.Errorf("got user %s for %s", user.UserID, id)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(emulator.Requests()); n != 32*20 {
+		t.Errorf("%d requests", n)
+	}
+}
+
+func TestCloseRacesInFlightCalls(t *testing.T) {
+	_, client := startEmulator(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				_, err := client.Identify(context.Background(), fmt.Sprintf("c%d-%d", g, i), Identify{})
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("unexpected: %v", err)
+					return
+				}
+			}
+		}(g)
+	}
+	time.Sleep(50 * time.Millisecond)
+	client.Close()
+	client.Close()
+	wg.Wait()
+	if _, err := client.IdentifyMany(context.Background(), []Input{{UserID: "x"}}); !errors.Is(err, ErrClosed) {
+		t.Errorf("after close: %v", err)
+	}
+}
+
+func TestIdentifyManyReportsEveryFailure(t *testing.T) {
+	emulator, client := startEmulator(t)
+	inputs := make([]Input, 100)
+	for i := range inputs {
+		inputs[i] = Input{UserID: fmt.Sprintf("m%d", i), Identify: Identify{Traits: map[string]any{"i": i}}}
+	}
+	inputs[3].UserID = ""
+	inputs[50].Traits["bad"] = []string{"x"}
+	inputs[70].Name = "\xff"
+	report, err := client.IdentifyMany(context.Background(), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Total != 100 || report.Succeeded != 97 || len(report.Failures) != 3 {
+		t.Fatalf("%+v", report)
+	}
+	wantIndex := []int{3, 50, 70}
+	wantField := []string{"user_id", "traits.bad", "name"}
+	for i, f := range report.Failures {
+		var v *ValidationError
+		if f.Index != wantIndex[i] || !errors.As(f.Err, &v) || v.Field != wantField[i] || f.UserID != inputs[f.Index].UserID {
+			t.Errorf("failure %d: %+v", i, f)
+		}
+	}
+	if n := len(emulator.Requests()); n != 97 {
+		t.Errorf("%d requests", n)
+	}
+}

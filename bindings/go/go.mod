@@ -1,0 +1,3 @@
+module github.com/logrocket-identify/logrocket-identify/bindings/go
+
+go 1.22

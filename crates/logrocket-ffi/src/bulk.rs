@@ -1,0 +1,206 @@
+//! `lr_client_identify_many` and its `lr_report`.
+
+use std::ffi::{CString, c_char};
+use std::ptr;
+
+use crate::args;
+use crate::client::lr_client;
+use crate::error::{c_string, lr_error, run, run_accessor};
+use crate::request::lr_request;
+use crate::status::lr_status;
+
+/// The outcome of a bulk call: counts, and every failure with its input index, user id and
+/// error, sorted by index. Opaque; everything it returns is owned by it until `lr_report_free`.
+#[derive(Debug)]
+pub struct lr_report {
+    total: u64,
+    succeeded: u64,
+    failures: Vec<Failure>,
+}
+
+#[derive(Debug)]
+struct Failure {
+    index: u64,
+    user_id: CString,
+    error: lr_error,
+}
+
+/// Sends `count` requests with at most `concurrency` in flight (0: the client's setting) on the
+/// client's connection pool, and blocks until all are done. The status is `LR_OK` when the run
+/// itself could be made, even if some requests failed: `*report` (owned by the caller, freed
+/// with `lr_report_free`) counts them and holds every failure. Nothing is dropped silently. The
+/// requests are only read.
+///
+/// # Safety
+///
+/// `client` is a live client; `requests` points to `count` pointers to live requests (it may be
+/// `NULL` when `count` is 0), none modified during the call; `report` is valid for writing one
+/// pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_client_identify_many(
+    client: *const lr_client,
+    requests: *const *const lr_request,
+    count: usize,
+    concurrency: usize,
+    report: *mut *mut lr_report,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(report, "report")?;
+            let client = args::handle(client, "client")?;
+            let pointers: &[*const lr_request] = if count == 0 {
+                &[]
+            } else if requests.is_null() {
+                return Err(lr_error::invalid_argument("requests", "requests is NULL"));
+            } else {
+                // SAFETY: non-NULL, and the caller guarantees `count` readable pointers.
+                std::slice::from_raw_parts(requests, count)
+            };
+            let mut checked = Vec::with_capacity(pointers.len());
+            for (i, &pointer) in pointers.iter().enumerate() {
+                checked.push(args::handle(pointer, &format!("requests[{i}]"))?);
+            }
+            let outcome = client.inner.identify_many(
+                checked.iter().map(|r| Ok(r.inner.clone())),
+                (concurrency > 0).then_some(concurrency),
+            );
+            let failures = outcome
+                .failures
+                .into_iter()
+                .map(|f| Failure {
+                    index: f.index,
+                    user_id: c_string(&f.user_id),
+                    error: f.error.into(),
+                })
+                .collect();
+            args::give(
+                report,
+                lr_report {
+                    total: outcome.total,
+                    succeeded: outcome.succeeded,
+                    failures,
+                },
+            )
+        })
+    }
+}
+
+/// Frees a report and every failure it holds. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `report` is `NULL` or a report from this library not freed yet; everything read from it
+/// becomes invalid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_free(report: *mut lr_report) {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { args::free(report) }
+}
+
+/// Reads `report` with `read`, giving `fallback` for `NULL` or a panic.
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report.
+unsafe fn read<T>(report: *const lr_report, fallback: T, read: impl FnOnce(&lr_report) -> T) -> T
+where
+    T: Copy,
+{
+    // SAFETY: the caller guarantees `report` is NULL or live.
+    run_accessor(fallback, || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { report.as_ref() }.map_or(fallback, read)
+    })
+}
+
+/// How many requests the run took (0 for `NULL`).
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_total(report: *const lr_report) -> u64 {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { read(report, 0, |r| r.total) }
+}
+
+/// How many succeeded (0 for `NULL`).
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_succeeded(report: *const lr_report) -> u64 {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { read(report, 0, |r| r.succeeded) }
+}
+
+/// How many failed: the number of failures to read by index (0 for `NULL`).
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_failure_count(report: *const lr_report) -> usize {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { read(report, 0, |r| r.failures.len()) }
+}
+
+/// The input index (position in the `requests` array) of failure `i`, or `UINT64_MAX` when `i`
+/// is out of range.
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_failure_index(report: *const lr_report, i: usize) -> u64 {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe {
+        read(report, u64::MAX, |r| {
+            r.failures.get(i).map_or(u64::MAX, |f| f.index)
+        })
+    }
+}
+
+/// The user id of failure `i`, or `NULL` when `i` is out of range. Owned by the report.
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report; the string lives as long as the report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_failure_user_id(
+    report: *const lr_report,
+    i: usize,
+) -> *const c_char {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe {
+        read(report, ptr::null(), |r| {
+            r.failures
+                .get(i)
+                .map_or(ptr::null(), |f| f.user_id.as_ptr())
+        })
+    }
+}
+
+/// The error of failure `i` (read it with the `lr_error_*` accessors), or `NULL` when `i` is out
+/// of range. Owned by the report: never pass it to `lr_error_free`.
+///
+/// # Safety
+///
+/// `report` is `NULL` or a live report; the error lives as long as the report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_report_failure_error(
+    report: *const lr_report,
+    i: usize,
+) -> *const lr_error {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe {
+        read(report, ptr::null(), |r| {
+            r.failures
+                .get(i)
+                .map_or(ptr::null(), |f| &f.error as *const lr_error)
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! `lr_client`: the core's blocking client, shared by any number of threads.
+
+use logrocket_identify::BlockingClient;
+
+use crate::args;
+use crate::config::lr_config;
+use crate::error::{lr_error, run};
+use crate::request::lr_request;
+use crate::status::lr_status;
+use crate::user::lr_user;
+
+/// A client of the User Identification API. Opaque and thread-safe: any number of threads may
+/// call it at once; they share its connection pool and its pause after a 429.
+#[derive(Debug)]
+pub struct lr_client {
+    pub(crate) inner: BlockingClient,
+}
+
+/// Checks the configuration and creates a client. Bad configuration gives `LR_ERR_CONFIG` with a
+/// message saying what to set. On success `*out` owns the client; free it with `lr_client_free`.
+/// `config` is only read: it may be freed or reused afterwards.
+///
+/// # Safety
+///
+/// `config` is a live configuration not being modified during the call; `out` is valid for
+/// writing one pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_client_new(
+    config: *const lr_config,
+    out: *mut *mut lr_client,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let config = args::handle(config, "config")?;
+            let inner = config.builder().build_blocking()?;
+            args::give(out, lr_client { inner })
+        })
+    }
+}
+
+/// Frees a client, waiting for nothing: call it once every call using the client has returned.
+/// `NULL` does nothing.
+///
+/// # Safety
+///
+/// `client` is `NULL` or a client from `lr_client_new` not freed yet, with no call in progress
+/// on any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_client_free(client: *mut lr_client) {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { args::free(client) }
+}
+
+/// Validates and sends one request, retrying as configured, and blocks until it is done. On
+/// success `*user` owns the user as the API stored it (free it with `lr_user_free`); on failure
+/// `*user` is `NULL` and the status (and `*error`) say why. The request is only read: it may be
+/// sent again or freed afterwards.
+///
+/// # Safety
+///
+/// `client` is a live client; `request` is a live request not modified during the call; `user`
+/// is valid for writing one pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_client_identify(
+    client: *const lr_client,
+    request: *const lr_request,
+    user: *mut *mut lr_user,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(user, "user")?;
+            let client = args::handle(client, "client")?;
+            let request = args::handle(request, "request")?;
+            let stored = client.inner.identify(&request.inner)?;
+            args::give(user, lr_user::from(stored))
+        })
+    }
+}

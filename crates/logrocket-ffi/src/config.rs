@@ -1,0 +1,262 @@
+//! `lr_config`: the settings a client is built from.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use logrocket_identify::ClientBuilder;
+
+use crate::args;
+use crate::error::{lr_error, run};
+use crate::status::lr_status;
+
+/// A client's settings, filled in with the `lr_config_set_*` calls and read by
+/// `lr_client_new`. Opaque. Not thread-safe: set it up on one thread.
+#[derive(Debug, Default)]
+pub struct lr_config {
+    builder: ClientBuilder,
+}
+
+impl lr_config {
+    pub(crate) fn builder(&self) -> ClientBuilder {
+        self.builder.clone()
+    }
+}
+
+/// Creates an empty configuration. With `from_env` true, settings left unset fall back to the
+/// environment: `LOGROCKET_API_KEY`, `LOGROCKET_APP_ID` ("org/app") and `LOGROCKET_BASE_URL`.
+/// On success `*out` owns a new configuration; free it with `lr_config_free`.
+///
+/// # Safety
+///
+/// `out` is valid for writing one pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_new(
+    from_env: bool,
+    out: *mut *mut lr_config,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: `out` and `error` are forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let builder = if from_env {
+                ClientBuilder::from_env()
+            } else {
+                ClientBuilder::new()
+            };
+            args::give(out, lr_config { builder })
+        })
+    }
+}
+
+/// Frees a configuration. `NULL` does nothing. Clients built from it are unaffected.
+///
+/// # Safety
+///
+/// `config` is `NULL` or a configuration from `lr_config_new` not freed yet.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_free(config: *mut lr_config) {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { args::free(config) }
+}
+
+/// Applies one change to the configuration behind `config`.
+///
+/// # Safety
+///
+/// `config` is `NULL` or a live configuration used by no other thread; `error` as in [`run`].
+unsafe fn update(
+    config: *mut lr_config,
+    error: *mut *mut lr_error,
+    change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, lr_error>,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            let config = args::handle_mut(config, "config")?;
+            config.builder = change(std::mem::take(&mut config.builder))?;
+            Ok(())
+        })
+    }
+}
+
+/// Sets a string setting named `name` through `method`.
+///
+/// # Safety
+///
+/// As [`update`]; `value` is `NULL` or a NUL-terminated string.
+unsafe fn set_string(
+    config: *mut lr_config,
+    value: *const c_char,
+    name: &str,
+    error: *mut *mut lr_error,
+    method: fn(ClientBuilder, String) -> ClientBuilder,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(config, error, |builder| {
+            Ok(method(builder, args::string(value, name)?.to_owned()))
+        })
+    }
+}
+
+/// Sets the API key (LogRocket: Settings > General Settings). It never appears in an error.
+///
+/// # Safety
+///
+/// `config` is a live configuration used by no other thread during the call; `value` is a
+/// NUL-terminated string only read during the call (the configuration keeps a copy); `error` is
+/// `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_api_key(
+    config: *mut lr_config,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, value, "api_key", error, |b, v| b.api_key(v)) }
+}
+
+/// Sets the app as `"org/app"`, the form LogRocket's own SDK uses.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_app(
+    config: *mut lr_config,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, value, "app", error, |b, v| b.app(v)) }
+}
+
+/// Sets the organisation, when giving org and app separately.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_org_id(
+    config: *mut lr_config,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, value, "org_id", error, |b, v| b.org_id(v)) }
+}
+
+/// Sets the app id: `"org/app"`, or the bare app id together with `lr_config_set_org_id`.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_app_id(
+    config: *mut lr_config,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, value, "app_id", error, |b, v| b.app_id(v)) }
+}
+
+/// Sets the base URL (default `https://api.logrocket.com`). Plain `http://` is refused except
+/// for loopback hosts unless `lr_config_set_allow_insecure_http` allows it.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_base_url(
+    config: *mut lr_config,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, value, "base_url", error, |b, v| b.base_url(v)) }
+}
+
+/// Sets a user agent prepended to the library's own.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_user_agent(
+    config: *mut lr_config,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, value, "user_agent", error, |b, v| b.user_agent(v)) }
+}
+
+/// Sets the limit for one attempt, in milliseconds (default 10000). 0 is refused by
+/// `lr_client_new`.
+///
+/// # Safety
+///
+/// `config` is a live configuration used by no other thread during the call; `error` is `NULL`
+/// or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_timeout_ms(
+    config: *mut lr_config,
+    timeout_ms: u64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(config, error, |b| {
+            Ok(b.timeout(Duration::from_millis(timeout_ms)))
+        })
+    }
+}
+
+/// Sets how many times a retryable failure is retried (default 3; 0 disables retries).
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_max_retries(
+    config: *mut lr_config,
+    max_retries: u32,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { update(config, error, |b| Ok(b.max_retries(max_retries))) }
+}
+
+/// Sets how many requests `lr_client_identify_many` keeps in flight (default 16). 0 is refused
+/// by `lr_client_new`.
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_concurrency(
+    config: *mut lr_config,
+    concurrency: usize,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { update(config, error, |b| Ok(b.concurrency(concurrency))) }
+}
+
+/// Allows plain `http://` to hosts that are not loopback (off by default: the key would travel
+/// in clear text).
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_allow_insecure_http(
+    config: *mut lr_config,
+    allow: bool,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { update(config, error, |b| Ok(b.allow_insecure_http(allow))) }
+}

@@ -1,0 +1,263 @@
+//! `lr_emulator`: the API's emulator in this process, for users' own tests.
+
+use std::ffi::{CString, c_char};
+use std::ptr;
+
+use logrocket_emulator::{Emulator, EmulatorConfig, RecordedRequest};
+
+use crate::args;
+use crate::error::{c_string, lr_error, run, run_accessor};
+use crate::status::lr_status;
+
+/// A running emulator of the User Identification API on 127.0.0.1 (a free port), serving on a
+/// background thread of its own. Opaque and thread-safe. Stopped by `lr_emulator_stop`.
+#[derive(Debug)]
+pub struct lr_emulator {
+    inner: Emulator,
+    url: CString,
+    api_key: CString,
+}
+
+/// One API request the emulator received, as it arrived. Opaque; its strings are owned by it
+/// until `lr_recorded_request_free`.
+#[derive(Debug)]
+pub struct lr_recorded_request {
+    method: CString,
+    path: CString,
+    body: CString,
+    status: u16,
+}
+
+impl From<RecordedRequest> for lr_recorded_request {
+    fn from(request: RecordedRequest) -> Self {
+        lr_recorded_request {
+            method: c_string(&request.method),
+            path: c_string(&request.path),
+            body: c_string(&request.body),
+            status: request.status,
+        }
+    }
+}
+
+/// Starts an emulator that accepts `api_key` (`NULL`: `"test"`). When this returns `LR_OK`, it
+/// accepts connections at `lr_emulator_url`. `*out` owns it; stop and free it with
+/// `lr_emulator_stop`.
+///
+/// # Safety
+///
+/// `api_key` is `NULL` or a NUL-terminated string read only during the call; `out` is valid for
+/// writing one pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_start(
+    api_key: *const c_char,
+    out: *mut *mut lr_emulator,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let mut config = EmulatorConfig::default();
+            if let Some(key) = args::optional_string(api_key, "api_key")? {
+                config.api_key = key.to_owned();
+            }
+            let inner = Emulator::start(config)
+                .map_err(|e| lr_error::emulator(format!("cannot start the emulator: {e}")))?;
+            let url = c_string(inner.url());
+            let api_key = c_string(inner.api_key());
+            args::give(
+                out,
+                lr_emulator {
+                    inner,
+                    url,
+                    api_key,
+                },
+            )
+        })
+    }
+}
+
+/// Stops the emulator, waits for its thread, and frees it. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `emulator` is `NULL` or an emulator from `lr_emulator_start` not stopped yet, with no call
+/// in progress on it; its strings become invalid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_stop(emulator: *mut lr_emulator) {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { args::free(emulator) }
+}
+
+/// The base URL to configure clients with, e.g. `http://127.0.0.1:38211`. Owned by the
+/// emulator. `NULL` gives `NULL`.
+///
+/// # Safety
+///
+/// `emulator` is `NULL` or a live emulator; the string lives as long as the emulator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_url(emulator: *const lr_emulator) -> *const c_char {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }.map_or(ptr::null(), |e| e.url.as_ptr())
+    })
+}
+
+/// The API key the emulator accepts. Owned by the emulator. `NULL` gives `NULL`.
+///
+/// # Safety
+///
+/// As `lr_emulator_url`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_api_key(emulator: *const lr_emulator) -> *const c_char {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }.map_or(ptr::null(), |e| e.api_key.as_ptr())
+    })
+}
+
+/// Forgets every stored user and recorded request, and clears injected faults.
+///
+/// # Safety
+///
+/// `emulator` is a live emulator; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_reset(
+    emulator: *const lr_emulator,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::handle(emulator, "emulator")?.inner.state().reset();
+            Ok(())
+        })
+    }
+}
+
+/// How many API requests the emulator has recorded since it started or was reset (the log keeps
+/// the latest 10000). 0 for `NULL`.
+///
+/// # Safety
+///
+/// `emulator` is `NULL` or a live emulator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_request_count(emulator: *const lr_emulator) -> usize {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(0, || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }.map_or(0, |e| e.inner.state().requests().len())
+    })
+}
+
+/// Copies recorded request `index` (0 is the oldest kept). `*out` owns the copy; free it with
+/// `lr_recorded_request_free`. An index out of range gives `LR_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// `emulator` is a live emulator; `out` is valid for writing one pointer; `error` is `NULL` or
+/// valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_request(
+    emulator: *const lr_emulator,
+    index: usize,
+    out: *mut *mut lr_recorded_request,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let emulator = args::handle(emulator, "emulator")?;
+            let request = emulator
+                .inner
+                .state()
+                .requests()
+                .into_iter()
+                .nth(index)
+                .ok_or_else(|| {
+                    lr_error::invalid_argument("index", format!("no recorded request {index}"))
+                })?;
+            args::give(out, lr_recorded_request::from(request))
+        })
+    }
+}
+
+/// Frees a recorded request. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `request` is `NULL` or one from `lr_emulator_request` not freed yet.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_recorded_request_free(request: *mut lr_recorded_request) {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { args::free(request) }
+}
+
+/// Reads a recorded request's string field, or `NULL`.
+///
+/// # Safety
+///
+/// `request` is `NULL` or a live recorded request.
+unsafe fn recorded(
+    request: *const lr_recorded_request,
+    field: impl FnOnce(&lr_recorded_request) -> &CString,
+) -> *const c_char {
+    // SAFETY: the caller guarantees `request` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { request.as_ref() }.map_or(ptr::null(), |r| field(r).as_ptr())
+    })
+}
+
+/// The HTTP method, e.g. `"PUT"`. Owned by the recorded request.
+///
+/// # Safety
+///
+/// `request` is `NULL` or a live recorded request; the string lives as long as it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_recorded_request_method(
+    request: *const lr_recorded_request,
+) -> *const c_char {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { recorded(request, |r| &r.method) }
+}
+
+/// The raw request target as it arrived, percent-encoding intact. Owned by the recorded request.
+///
+/// # Safety
+///
+/// As `lr_recorded_request_method`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_recorded_request_path(
+    request: *const lr_recorded_request,
+) -> *const c_char {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { recorded(request, |r| &r.path) }
+}
+
+/// The request body as text. Owned by the recorded request.
+///
+/// # Safety
+///
+/// As `lr_recorded_request_method`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_recorded_request_body(
+    request: *const lr_recorded_request,
+) -> *const c_char {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { recorded(request, |r| &r.body) }
+}
+
+/// The status the emulator answered (0 when it dropped the connection; 0 for `NULL`).
+///
+/// # Safety
+///
+/// `request` is `NULL` or a live recorded request.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_recorded_request_status(request: *const lr_recorded_request) -> u16 {
+    // SAFETY: the caller guarantees `request` is NULL or live.
+    run_accessor(0, || unsafe { request.as_ref() }.map_or(0, |r| r.status))
+}

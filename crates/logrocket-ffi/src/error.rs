@@ -1,0 +1,260 @@
+//! The error object handed to C, and the landing pad that turns every failure (including a
+//! panic) into a status and, when asked for, an error object.
+
+use std::any::Any;
+use std::ffi::{CStr, CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
+
+use logrocket_identify::Error;
+
+use crate::status::lr_status;
+
+/// Why a call failed: its status, kind, message and, when known, the field at fault, the HTTP
+/// status and whether a retry could succeed. Opaque; read it with the `lr_error_*` accessors.
+#[derive(Debug)]
+pub struct lr_error {
+    status: lr_status,
+    message: CString,
+    field: Option<CString>,
+    detail: Option<CString>,
+    http_status: u16,
+    retryable: bool,
+}
+
+impl lr_error {
+    /// A `NULL` or non-UTF-8 argument, named by `field`.
+    pub(crate) fn invalid_argument(field: &str, message: impl Into<String>) -> Self {
+        lr_error {
+            status: lr_status::LR_ERR_INVALID_ARGUMENT,
+            message: c_string(&message.into()),
+            field: Some(c_string(field)),
+            detail: None,
+            http_status: 0,
+            retryable: false,
+        }
+    }
+
+    pub(crate) fn emulator(message: impl Into<String>) -> Self {
+        lr_error {
+            status: lr_status::LR_ERR_EMULATOR,
+            message: c_string(&message.into()),
+            field: None,
+            detail: None,
+            http_status: 0,
+            retryable: false,
+        }
+    }
+
+    fn panic(payload: &(dyn Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        lr_error {
+            status: lr_status::LR_ERR_PANIC,
+            message: c_string(&format!("internal error (panic): {what}")),
+            field: None,
+            detail: None,
+            http_status: 0,
+            retryable: false,
+        }
+    }
+}
+
+impl From<Error> for lr_error {
+    fn from(error: Error) -> Self {
+        let detail = match &error {
+            Error::Validation(v) => v.detail.as_deref().map(c_string),
+            _ => None,
+        };
+        lr_error {
+            status: error.kind().into(),
+            message: c_string(&error.message()),
+            field: error.field().map(c_string),
+            detail,
+            http_status: error.status().unwrap_or(0),
+            retryable: error.is_retryable(),
+        }
+    }
+}
+
+impl From<logrocket_identify::ValidationError> for lr_error {
+    fn from(error: logrocket_identify::ValidationError) -> Self {
+        Error::Validation(error).into()
+    }
+}
+
+/// A C string of `text`, cut at its first NUL byte (C strings cannot hold one).
+pub(crate) fn c_string(text: &str) -> CString {
+    let bytes = text.as_bytes();
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    CString::new(&bytes[..end]).unwrap_or_default()
+}
+
+/// Runs `body`, catching any panic, and reports its failure through `error_out`.
+///
+/// # Safety
+///
+/// `error_out` is `NULL` or valid for writing one pointer.
+pub(crate) unsafe fn run(
+    error_out: *mut *mut lr_error,
+    body: impl FnOnce() -> Result<(), lr_error>,
+) -> lr_status {
+    if !error_out.is_null() {
+        // SAFETY: the caller guarantees a non-NULL `error_out` is writable.
+        unsafe { error_out.write(ptr::null_mut()) };
+    }
+    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return lr_status::LR_OK,
+        Ok(Err(error)) => error,
+        Err(payload) => lr_error::panic(payload.as_ref()),
+    };
+    let status = failure.status;
+    if !error_out.is_null() {
+        // SAFETY: as above; ownership of the box passes to the caller (lr_error_free).
+        unsafe { error_out.write(Box::into_raw(Box::new(failure))) };
+    }
+    status
+}
+
+/// Runs an accessor, giving `fallback` when it panics.
+pub(crate) fn run_accessor<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+fn opt_ptr(text: Option<&CString>) -> *const c_char {
+    text.map_or(ptr::null(), |t| t.as_ptr())
+}
+
+/// Frees an error object. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `error` is `NULL` or an error this library returned and that was not freed yet. Strings read
+/// from it become invalid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_free(error: *mut lr_error) {
+    if error.is_null() {
+        return;
+    }
+    run_accessor((), || {
+        // SAFETY: `error` came from `Box::into_raw` in this library and is freed only once.
+        drop(unsafe { Box::from_raw(error) });
+    });
+}
+
+/// The error's status (`LR_ERR_PANIC` for `NULL`, which no failing call ever gives).
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_status(error: *const lr_error) -> lr_status {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(lr_status::LR_ERR_PANIC, || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { error.as_ref() }.map_or(lr_status::LR_ERR_PANIC, |e| e.status)
+    })
+}
+
+/// The error's kind as a lower-case word: `"validation"`, `"api"`, `"transport"`, `"timeout"`,
+/// `"config"`, `"invalid_argument"`, `"panic"` or `"emulator"`. Static: never free it. `NULL`
+/// gives `NULL`.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_kind(error: *const lr_error) -> *const c_char {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(ptr::null(), || match unsafe { error.as_ref() } {
+        None => ptr::null(),
+        Some(e) => kind_name(e.status).as_ptr(),
+    })
+}
+
+fn kind_name(status: lr_status) -> &'static CStr {
+    match status {
+        lr_status::LR_OK => c"ok",
+        lr_status::LR_ERR_VALIDATION => c"validation",
+        lr_status::LR_ERR_API => c"api",
+        lr_status::LR_ERR_TRANSPORT => c"transport",
+        lr_status::LR_ERR_TIMEOUT => c"timeout",
+        lr_status::LR_ERR_CONFIG => c"config",
+        lr_status::LR_ERR_INVALID_ARGUMENT => c"invalid_argument",
+        lr_status::LR_ERR_PANIC => c"panic",
+        lr_status::LR_ERR_EMULATOR => c"emulator",
+    }
+}
+
+/// The message: for validation and API errors, the API's own text (for example
+/// `"name too large (max 1024 characters)"`). Owned by the error. `NULL` gives `NULL`.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object; the string lives as long as the error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_message(error: *const lr_error) -> *const c_char {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        opt_ptr(unsafe { error.as_ref() }.map(|e| &e.message))
+    })
+}
+
+/// The field at fault (`"user_id"`, `"name"`, `"traits.plan"`, or for an invalid argument the
+/// argument's name), or `NULL` when the error is not about one field. Owned by the error.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object; the string lives as long as the error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_field(error: *const lr_error) -> *const c_char {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        opt_ptr(unsafe { error.as_ref() }.and_then(|e| e.field.as_ref()))
+    })
+}
+
+/// What exactly is wrong, when the API's message alone does not say it (for example why a trait
+/// value is malformed), or `NULL`. Owned by the error.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object; the string lives as long as the error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_detail(error: *const lr_error) -> *const c_char {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        opt_ptr(unsafe { error.as_ref() }.and_then(|e| e.detail.as_ref()))
+    })
+}
+
+/// The HTTP status of an API error, or 0.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_http_status(error: *const lr_error) -> u16 {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(0, || unsafe { error.as_ref() }.map_or(0, |e| e.http_status))
+}
+
+/// Whether sending the same request again later could succeed.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_retryable(error: *const lr_error) -> bool {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(false, || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { error.as_ref() }.is_some_and(|e| e.retryable)
+    })
+}

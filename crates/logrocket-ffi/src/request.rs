@@ -1,0 +1,303 @@
+//! `lr_request`: one user's data, built field by field or from the JSON input form.
+
+use std::ffi::c_char;
+
+use logrocket_identify::{IdentifyRequest, TraitValue};
+use serde_json::Value;
+
+use crate::args;
+use crate::error::{lr_error, run};
+use crate::status::lr_status;
+
+/// One identify request. Opaque. Nothing is checked until it is sent, when the core validates
+/// it with the API's own rules and messages. Not thread-safe to modify; once built, it may be
+/// sent from several threads at once.
+#[derive(Debug)]
+pub struct lr_request {
+    pub(crate) inner: IdentifyRequest,
+}
+
+/// Creates a request for `user_id` with nothing else set. On success `*out` owns it; free it
+/// with `lr_request_free`. An empty id is accepted here and rejected when sent
+/// (`"userID is required"`), as in every binding.
+///
+/// # Safety
+///
+/// `user_id` is a NUL-terminated string read only during the call; `out` is valid for writing
+/// one pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_new(
+    user_id: *const c_char,
+    out: *mut *mut lr_request,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let user_id = args::string(user_id, "user_id")?;
+            args::give(
+                out,
+                lr_request {
+                    inner: IdentifyRequest::new(user_id),
+                },
+            )
+        })
+    }
+}
+
+/// Creates a request from the JSON input form `{"user_id", "name", "email", "timestamp",
+/// "traits", "unset"}`, where a trait value may also be `null` (remove it) or one of the markers
+/// `{"$float": "NaN" | "Infinity" | "-Infinity"}` and `{"$bigint": "<digits>"}`. When `user_id`
+/// is not `NULL` it is the request's user id and replaces any `"user_id"` in `json`. A document
+/// that is not the input form gives `LR_ERR_VALIDATION` naming the offending key; trait values
+/// the API cannot hold (objects, arrays, NaN) are rejected when the request is sent.
+///
+/// # Safety
+///
+/// `user_id` is `NULL` or a NUL-terminated string; `json` is a NUL-terminated string; both are
+/// read only during the call. `out` is valid for writing one pointer, owned by the caller on
+/// success (`lr_request_free`); `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_from_json(
+    user_id: *const c_char,
+    json: *const c_char,
+    out: *mut *mut lr_request,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let user_id = args::optional_string(user_id, "user_id")?;
+            let json = args::string(json, "json")?;
+            let request = match (user_id, serde_json::from_str::<Value>(json)) {
+                (Some(user_id), Ok(Value::Object(mut object))) => {
+                    object.insert("user_id".to_owned(), Value::String(user_id.to_owned()));
+                    IdentifyRequest::from_json_value(&Value::Object(object))?
+                }
+                // Anything else (no separate id, invalid JSON, not an object) is the core's to
+                // judge, with its own messages.
+                _ => IdentifyRequest::from_json_str(json)?,
+            };
+            args::give(out, lr_request { inner: request })
+        })
+    }
+}
+
+/// Frees a request. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `request` is `NULL` or a request from this library not freed yet and not in use by a call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_free(request: *mut lr_request) {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { args::free(request) }
+}
+
+/// Applies one change to the request behind `request`.
+///
+/// # Safety
+///
+/// `request` is `NULL` or a live request used by no other thread; `error` as in [`run`].
+unsafe fn update(
+    request: *mut lr_request,
+    error: *mut *mut lr_error,
+    change: impl FnOnce(&mut IdentifyRequest) -> Result<(), lr_error>,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            change(&mut args::handle_mut(request, "request")?.inner)
+        })
+    }
+}
+
+/// Sets the user's name (replacing any set before).
+///
+/// # Safety
+///
+/// `request` is a live request used by no other thread during the call; `name` is a
+/// NUL-terminated string read only during the call (the request keeps a copy); `error` is `NULL`
+/// or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_name(
+    request: *mut lr_request,
+    name: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(request, error, |r| {
+            r.name = Some(args::string(name, "name")?.to_owned());
+            Ok(())
+        })
+    }
+}
+
+/// Sets the user's email (replacing any set before).
+///
+/// # Safety
+///
+/// As `lr_request_set_name`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_email(
+    request: *mut lr_request,
+    email: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(request, error, |r| {
+            r.email = Some(args::string(email, "email")?.to_owned());
+            Ok(())
+        })
+    }
+}
+
+/// Sets the time of the identify, in Unix milliseconds.
+///
+/// # Safety
+///
+/// `request` is a live request used by no other thread during the call; `error` is `NULL` or
+/// valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_timestamp_ms(
+    request: *mut lr_request,
+    unix_ms: i64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(request, error, |r| {
+            r.timestamp_ms = Some(unix_ms);
+            Ok(())
+        })
+    }
+}
+
+/// Sets trait `key` to `value` in the request behind `request`.
+///
+/// # Safety
+///
+/// As [`update`]; `key` is `NULL` or a NUL-terminated string.
+unsafe fn set_trait(
+    request: *mut lr_request,
+    key: *const c_char,
+    error: *mut *mut lr_error,
+    value: impl FnOnce() -> Result<TraitValue, lr_error>,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(request, error, |r| {
+            let key = args::string(key, "key")?;
+            r.traits.insert(key.to_owned(), value()?);
+            Ok(())
+        })
+    }
+}
+
+/// Sets a string trait.
+///
+/// # Safety
+///
+/// `request` is a live request used by no other thread during the call; `key` and `value` are
+/// NUL-terminated strings read only during the call; `error` is `NULL` or valid for writing one
+/// pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_trait_string(
+    request: *mut lr_request,
+    key: *const c_char,
+    value: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        set_trait(request, key, error, || {
+            Ok(TraitValue::from(args::string(value, "value")?))
+        })
+    }
+}
+
+/// Sets an integer trait (sent as a JSON integer, stored by the API as its decimal string).
+///
+/// # Safety
+///
+/// `request` is a live request used by no other thread during the call; `key` is a
+/// NUL-terminated string read only during the call; `error` is `NULL` or valid for writing one
+/// pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_trait_int(
+    request: *mut lr_request,
+    key: *const c_char,
+    value: i64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+}
+
+/// Sets an unsigned integer trait; values above `INT64_MAX` are sent as their decimal string.
+///
+/// # Safety
+///
+/// As `lr_request_set_trait_int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_trait_uint(
+    request: *mut lr_request,
+    key: *const c_char,
+    value: u64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+}
+
+/// Sets a floating-point trait. NaN and infinities are accepted here and rejected when the
+/// request is sent (`"Malformed request"`, field `traits.<key>`).
+///
+/// # Safety
+///
+/// As `lr_request_set_trait_int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_trait_float(
+    request: *mut lr_request,
+    key: *const c_char,
+    value: f64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+}
+
+/// Sets a boolean trait.
+///
+/// # Safety
+///
+/// As `lr_request_set_trait_int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_set_trait_bool(
+    request: *mut lr_request,
+    key: *const c_char,
+    value: bool,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+}
+
+/// Removes trait `key` from the user (sent as the API's blank value `""`).
+///
+/// # Safety
+///
+/// As `lr_request_set_trait_int`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_request_unset(
+    request: *mut lr_request,
+    key: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_trait(request, key, error, || Ok(TraitValue::Remove)) }
+}

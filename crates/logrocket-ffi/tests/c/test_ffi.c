@@ -1,0 +1,519 @@
+/* C tests of include/logrocket_identify.h against the static library: every conformance vector
+ * end to end against the in-process emulator, NULL and invalid UTF-8 at every kind of export,
+ * field-by-field requests, bulk reports, error kinds, and 8 threads sharing one client.
+ * Usage: test_ffi <tests/vectors directory> */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logrocket_identify.h"
+#include "json.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        checks++;                                                               \
+        if (!(cond)) {                                                          \
+            failures++;                                                         \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+static bool same(const char *a, const char *b) {
+    if (!a || !b) return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)n + 1);
+    if (text && fread(text, 1, (size_t)n, f) != (size_t)n) { free(text); text = NULL; }
+    if (text) text[n] = 0;
+    fclose(f);
+    return text;
+}
+
+static lr_client *client_for(const lr_emulator *emu, const char *org, const char *app) {
+    lr_config *config = NULL;
+    lr_client *client = NULL;
+    lr_error *error = NULL;
+    if (lr_config_new(false, &config, NULL) != LR_OK) return NULL;
+    lr_config_set_api_key(config, lr_emulator_api_key(emu), NULL);
+    lr_config_set_org_id(config, org, NULL);
+    lr_config_set_app_id(config, app, NULL);
+    lr_config_set_base_url(config, lr_emulator_url(emu), NULL);
+    lr_config_set_max_retries(config, 0, NULL);
+    if (lr_client_new(config, &client, &error) != LR_OK)
+        fprintf(stderr, "client: %s\n", lr_error_message(error));
+    lr_error_free(error);
+    lr_config_free(config);
+    return client;
+}
+
+/* Sends one vector input through the JSON convenience, exactly as written in the file. */
+static lr_status identify_input(const lr_client *client, const jvalue *input, lr_user **user,
+                                lr_error **error) {
+    char *json = json_source(input);
+    lr_request *request = NULL;
+    lr_status status = lr_request_from_json(NULL, json, &request, error);
+    if (status == LR_OK) status = lr_client_identify(client, request, user, error);
+    lr_request_free(request);
+    free(json);
+    return status;
+}
+
+static bool user_matches(const lr_user *user, const jvalue *expected, char *why, size_t n) {
+    const jvalue *id = json_get(expected, "user_id"), *name = json_get(expected, "name"),
+                 *email = json_get(expected, "email"), *traits = json_get(expected, "traits");
+    if (!same(lr_user_id(user), id ? id->str : NULL)) {
+        snprintf(why, n, "user_id %s", lr_user_id(user));
+        return false;
+    }
+    if (!same(lr_user_name(user), name ? name->str : NULL)) {
+        snprintf(why, n, "name %s", lr_user_name(user) ? lr_user_name(user) : "(none)");
+        return false;
+    }
+    if (!same(lr_user_email(user), email ? email->str : NULL)) {
+        snprintf(why, n, "email %s", lr_user_email(user) ? lr_user_email(user) : "(none)");
+        return false;
+    }
+    size_t want = traits ? traits->count : 0;
+    if (lr_user_trait_count(user) != want) {
+        snprintf(why, n, "%zu traits, expected %zu: %s", lr_user_trait_count(user), want,
+                 lr_user_json(user));
+        return false;
+    }
+    for (size_t i = 0; i < want; i++) {
+        const jvalue *value = json_get(traits, lr_user_trait_key(user, i));
+        if (!value || value->type != J_STR || !same(value->str, lr_user_trait_value(user, i))) {
+            snprintf(why, n, "trait %s = %s", lr_user_trait_key(user, i), lr_user_trait_value(user, i));
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool run_case(const lr_emulator *emu, const lr_client *client, const jvalue *c,
+                     char *why, size_t n) {
+    lr_emulator_reset(emu, NULL);
+    const jvalue *setup = json_get(c, "setup");
+    for (size_t i = 0; setup && i < setup->count; i++) {
+        lr_user *user = NULL;
+        lr_error *error = NULL;
+        lr_status status = identify_input(client, setup->items[i], &user, &error);
+        if (status != LR_OK) snprintf(why, n, "setup %zu: %s", i, lr_error_message(error));
+        lr_user_free(user);
+        lr_error_free(error);
+        if (status != LR_OK) return false;
+    }
+    size_t before = lr_emulator_request_count(emu);
+    lr_user *user = NULL;
+    lr_error *error = NULL;
+    lr_status status = identify_input(client, json_get(c, "input"), &user, &error);
+    const jvalue *expect = json_get(c, "expect");
+    const jvalue *want_error = json_get(expect, "error");
+    bool ok = true;
+    if (want_error) {
+        const jvalue *kind = json_get(want_error, "kind"), *message = json_get(want_error, "message"),
+                     *field = json_get(want_error, "field");
+        if (status == LR_OK) {
+            snprintf(why, n, "succeeded, expected %s", message->str);
+            ok = false;
+        } else if (!same(lr_error_kind(error), kind->str) || !same(lr_error_message(error), message->str) ||
+                   !same(lr_error_field(error), field ? field->str : NULL)) {
+            snprintf(why, n, "got %s / %s / %s", lr_error_kind(error), lr_error_message(error),
+                     lr_error_field(error));
+            ok = false;
+        } else if ((int)status != (same(kind->str, "validation") ? LR_ERR_VALIDATION : (int)status)) {
+            snprintf(why, n, "status %d for a validation error", (int)status);
+            ok = false;
+        } else if (same(kind->str, "validation") && lr_emulator_request_count(emu) != before) {
+            snprintf(why, n, "a validation error sent a request");
+            ok = false;
+        }
+    } else if (status != LR_OK) {
+        snprintf(why, n, "failed: %s: %s (%s)", lr_error_kind(error), lr_error_message(error),
+                 lr_error_field(error));
+        ok = false;
+    } else if (lr_emulator_request_count(emu) != before + 1) {
+        snprintf(why, n, "%zu requests sent", lr_emulator_request_count(emu) - before);
+        ok = false;
+    } else {
+        const jvalue *want = json_get(expect, "request");
+        lr_recorded_request *sent = NULL;
+        lr_emulator_request(emu, before, &sent, NULL);
+        jvalue *body = json_parse(lr_recorded_request_body(sent));
+        if (!same(lr_recorded_request_method(sent), json_get(want, "method")->str) ||
+            !same(lr_recorded_request_path(sent), json_get(want, "path")->str)) {
+            snprintf(why, n, "sent %s %s", lr_recorded_request_method(sent), lr_recorded_request_path(sent));
+            ok = false;
+        } else if (!json_equal(body, json_get(want, "body"))) {
+            snprintf(why, n, "body %s", lr_recorded_request_body(sent));
+            ok = false;
+        } else {
+            ok = user_matches(user, json_get(expect, "user"), why, n);
+        }
+        json_free(body);
+        lr_recorded_request_free(sent);
+    }
+    lr_user_free(user);
+    lr_error_free(error);
+    return ok;
+}
+
+static void test_vectors(const lr_emulator *emu, const char *dir) {
+    DIR *d = opendir(dir);
+    CHECK(d != NULL, "cannot open %s", dir);
+    if (!d) return;
+    struct dirent *entry;
+    int files = 0, cases = 0;
+    while ((entry = readdir(d)) != NULL) {
+        size_t len = strlen(entry->d_name);
+        if (len < 5 || strcmp(entry->d_name + len - 5, ".json") != 0) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        char *text = read_file(path);
+        jvalue *doc = text ? json_parse(text) : NULL;
+        CHECK(doc != NULL, "cannot read %s", path);
+        if (doc) {
+            files++;
+            lr_client *client = client_for(emu, json_get(doc, "org_id")->str, json_get(doc, "app_id")->str);
+            const jvalue *list = json_get(doc, "cases");
+            for (size_t i = 0; list && i < list->count; i++) {
+                char why[2048] = "";
+                const char *name = json_get(list->items[i], "name")->str;
+                bool ok = run_case(emu, client, list->items[i], why, sizeof why);
+                cases++;
+                CHECK(ok, "vector %s / %s: %s", entry->d_name, name, why);
+            }
+            lr_client_free(client);
+        }
+        json_free(doc);
+        free(text);
+    }
+    closedir(d);
+    CHECK(files >= 9 && cases > 50, "only %d files, %d cases", files, cases);
+    printf("ok   vectors: %d cases from %d files\n", cases, files);
+}
+
+static void expect_invalid(lr_status status, lr_error *error, const char *field, int line) {
+    checks++;
+    if (status != LR_ERR_INVALID_ARGUMENT || !same(lr_error_field(error), field) ||
+        !same(lr_error_kind(error), "invalid_argument")) {
+        failures++;
+        fprintf(stderr, "FAIL line %d: status %d field %s, expected invalid argument %s\n", line,
+                (int)status, lr_error_field(error), field);
+    }
+    lr_error_free(error);
+}
+#define EXPECT_INVALID(call, field)                 \
+    do {                                            \
+        lr_error *e_ = NULL;                        \
+        lr_status s_ = (call);                      \
+        (void)s_;                                   \
+        expect_invalid(s_, e_, field, __LINE__);    \
+    } while (0)
+/* `E` is the error out pointer the macro's call uses. */
+#define E (&e_)
+
+static void test_null_and_invalid_utf8(const lr_emulator *emu) {
+    static const char bad[] = {'a', (char)0xff, 'b', 0};
+    lr_config *config = NULL;
+    lr_client *client = NULL;
+    lr_request *request = NULL;
+    lr_user *user = NULL;
+    lr_report *report = NULL;
+
+    /* frees of NULL do nothing */
+    lr_config_free(NULL); lr_client_free(NULL); lr_request_free(NULL); lr_user_free(NULL);
+    lr_report_free(NULL); lr_error_free(NULL); lr_emulator_stop(NULL); lr_recorded_request_free(NULL);
+
+    EXPECT_INVALID(lr_config_new(false, NULL, E), "out");
+    CHECK(lr_config_new(false, &config, NULL) == LR_OK, "config");
+    EXPECT_INVALID(lr_config_set_api_key(NULL, "k", E), "config");
+    EXPECT_INVALID(lr_config_set_api_key(config, NULL, E), "api_key");
+    EXPECT_INVALID(lr_config_set_api_key(config, bad, E), "api_key");
+    EXPECT_INVALID(lr_config_set_app(config, bad, E), "app");
+    EXPECT_INVALID(lr_config_set_org_id(config, NULL, E), "org_id");
+    EXPECT_INVALID(lr_config_set_app_id(config, bad, E), "app_id");
+    EXPECT_INVALID(lr_config_set_base_url(config, bad, E), "base_url");
+    EXPECT_INVALID(lr_config_set_user_agent(config, NULL, E), "user_agent");
+    EXPECT_INVALID(lr_config_set_timeout_ms(NULL, 5, E), "config");
+    EXPECT_INVALID(lr_config_set_max_retries(NULL, 5, E), "config");
+    EXPECT_INVALID(lr_config_set_concurrency(NULL, 5, E), "config");
+    EXPECT_INVALID(lr_config_set_allow_insecure_http(NULL, true, E), "config");
+    EXPECT_INVALID(lr_client_new(NULL, &client, E), "config");
+    EXPECT_INVALID(lr_client_new(config, NULL, E), "out");
+    CHECK(lr_config_set_max_retries(NULL, 1, NULL) == LR_ERR_INVALID_ARGUMENT, "status without error out");
+
+    EXPECT_INVALID(lr_request_new(NULL, &request, E), "user_id");
+    EXPECT_INVALID(lr_request_new(bad, &request, E), "user_id");
+    CHECK(request == NULL, "no request on failure");
+    EXPECT_INVALID(lr_request_new("u", NULL, E), "out");
+    EXPECT_INVALID(lr_request_from_json(NULL, NULL, &request, E), "json");
+    EXPECT_INVALID(lr_request_from_json(bad, "{}", &request, E), "user_id");
+    EXPECT_INVALID(lr_request_from_json(NULL, "{\"user_id\": \"a\xff\"}", &request, E), "json");
+    CHECK(lr_request_new("u", &request, NULL) == LR_OK, "request");
+    EXPECT_INVALID(lr_request_set_name(NULL, "n", E), "request");
+    EXPECT_INVALID(lr_request_set_name(request, bad, E), "name");
+    EXPECT_INVALID(lr_request_set_email(request, NULL, E), "email");
+    EXPECT_INVALID(lr_request_set_timestamp_ms(NULL, 1, E), "request");
+    EXPECT_INVALID(lr_request_set_trait_string(request, NULL, "v", E), "key");
+    EXPECT_INVALID(lr_request_set_trait_string(request, bad, "v", E), "key");
+    EXPECT_INVALID(lr_request_set_trait_string(request, "k", bad, E), "value");
+    EXPECT_INVALID(lr_request_set_trait_int(request, NULL, 1, E), "key");
+    EXPECT_INVALID(lr_request_set_trait_uint(NULL, "k", 1, E), "request");
+    EXPECT_INVALID(lr_request_set_trait_float(request, bad, 1.5, E), "key");
+    EXPECT_INVALID(lr_request_set_trait_bool(request, NULL, true, E), "key");
+    EXPECT_INVALID(lr_request_unset(request, bad, E), "key");
+
+    lr_config_set_api_key(config, lr_emulator_api_key(emu), NULL);
+    lr_config_set_app(config, "acme/web", NULL);
+    lr_config_set_base_url(config, lr_emulator_url(emu), NULL);
+    CHECK(lr_client_new(config, &client, NULL) == LR_OK, "client");
+    EXPECT_INVALID(lr_client_identify(NULL, request, &user, E), "client");
+    EXPECT_INVALID(lr_client_identify(client, NULL, &user, E), "request");
+    EXPECT_INVALID(lr_client_identify(client, request, NULL, E), "user");
+    CHECK(user == NULL, "no user on failure");
+    const lr_request *with_null[2] = {request, NULL};
+    EXPECT_INVALID(lr_client_identify_many(NULL, with_null, 1, 0, &report, E), "client");
+    EXPECT_INVALID(lr_client_identify_many(client, NULL, 3, 0, &report, E), "requests");
+    EXPECT_INVALID(lr_client_identify_many(client, with_null, 2, 0, &report, E), "requests[1]");
+    EXPECT_INVALID(lr_client_identify_many(client, with_null, 1, 0, NULL, E), "report");
+    CHECK(lr_client_identify_many(client, NULL, 0, 0, &report, NULL) == LR_OK, "empty bulk");
+    CHECK(lr_report_total(report) == 0, "empty report");
+    lr_report_free(report);
+
+    EXPECT_INVALID(lr_emulator_start(bad, (lr_emulator **)&user, E), "api_key");
+    EXPECT_INVALID(lr_emulator_reset(NULL, E), "emulator");
+    EXPECT_INVALID(lr_emulator_request(emu, 1u << 30, (lr_recorded_request **)&user, E), "index");
+
+    /* accessors given NULL give NULL or 0 */
+    CHECK(lr_user_id(NULL) == NULL && lr_user_name(NULL) == NULL && lr_user_email(NULL) == NULL,
+          "user accessors");
+    CHECK(lr_user_trait_count(NULL) == 0 && lr_user_trait_key(NULL, 0) == NULL &&
+              lr_user_trait_value(NULL, 0) == NULL && lr_user_json(NULL) == NULL, "trait accessors");
+    CHECK(lr_error_message(NULL) == NULL && lr_error_kind(NULL) == NULL && lr_error_field(NULL) == NULL &&
+              lr_error_detail(NULL) == NULL && lr_error_http_status(NULL) == 0 && !lr_error_retryable(NULL),
+          "error accessors");
+    CHECK(lr_report_total(NULL) == 0 && lr_report_failure_count(NULL) == 0 &&
+              lr_report_failure_user_id(NULL, 0) == NULL && lr_report_failure_error(NULL, 0) == NULL &&
+              lr_report_failure_index(NULL, 0) == UINT64_MAX, "report accessors");
+    CHECK(lr_emulator_url(NULL) == NULL && lr_emulator_request_count(NULL) == 0 &&
+              lr_recorded_request_path(NULL) == NULL && lr_recorded_request_status(NULL) == 0,
+          "emulator accessors");
+
+    lr_request_free(request);
+    lr_client_free(client);
+    lr_config_free(config);
+    printf("ok   NULL and invalid UTF-8\n");
+}
+
+static void test_field_by_field(const lr_emulator *emu) {
+    lr_client *client = client_for(emu, "acme", "web");
+    lr_request *request = NULL;
+    lr_user *user = NULL;
+    lr_error *error = NULL;
+    lr_emulator_reset(emu, NULL);
+    CHECK(lr_request_new("user 42/é", &request, NULL) == LR_OK, "new");
+    lr_request_set_name(request, "John Smith", NULL);
+    lr_request_set_email(request, "john@example.com", NULL);
+    lr_request_set_timestamp_ms(request, 1700000000000, NULL);
+    lr_request_set_trait_string(request, "plan", "pro", NULL);
+    lr_request_set_trait_int(request, "age", 43, NULL);
+    lr_request_set_trait_uint(request, "big", UINT64_MAX, NULL);
+    lr_request_set_trait_float(request, "mrr", 99.5, NULL);
+    lr_request_set_trait_bool(request, "vip", true, NULL);
+    lr_request_unset(request, "old", NULL);
+    lr_status status = lr_client_identify(client, request, &user, &error);
+    CHECK(status == LR_OK, "identify: %s", lr_error_message(error));
+    CHECK(same(lr_user_id(user), "user 42/é") && same(lr_user_name(user), "John Smith") &&
+              same(lr_user_email(user), "john@example.com"), "user %s", lr_user_json(user));
+    CHECK(lr_user_trait_count(user) == 5, "traits %s", lr_user_json(user));
+    CHECK(same(lr_user_trait_key(user, 0), "age") && same(lr_user_trait_value(user, 0), "43"), "age");
+    CHECK(same(lr_user_trait_value(user, 1), "18446744073709551615"), "big");
+    CHECK(same(lr_user_trait_value(user, 2), "99.5") && same(lr_user_trait_value(user, 4), "true"), "values");
+    CHECK(lr_user_trait_key(user, 5) == NULL, "out of range");
+    lr_recorded_request *sent = NULL;
+    lr_emulator_request(emu, 0, &sent, NULL);
+    CHECK(same(lr_recorded_request_path(sent), "/v1/orgs/acme/apps/web/users/user%2042%2F%C3%A9"),
+          "path %s", lr_recorded_request_path(sent));
+    CHECK(lr_recorded_request_status(sent) == 200, "status");
+    lr_recorded_request_free(sent);
+    lr_user_free(user);
+    user = NULL;
+
+    /* NaN is accepted by the setter and refused, naming the trait, when sent */
+    lr_request_set_trait_float(request, "score", 0.0 / 0.0, NULL);
+    status = lr_client_identify(client, request, &user, &error);
+    CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "traits.score") &&
+              same(lr_error_message(error), "Malformed request") && lr_error_detail(error) != NULL,
+          "NaN: %d %s", (int)status, lr_error_field(error));
+    CHECK(user == NULL, "no user");
+    lr_error_free(error);
+
+    /* the JSON convenience with a separate user id that wins over the body's */
+    lr_request_free(request);
+    request = NULL;
+    CHECK(lr_request_from_json("from-arg", "{\"user_id\": \"ignored\", \"traits\": {\"n\": 1}}",
+                               &request, NULL) == LR_OK, "from json");
+    CHECK(lr_client_identify(client, request, &user, NULL) == LR_OK, "identify json");
+    CHECK(same(lr_user_id(user), "from-arg") && same(lr_user_trait_value(user, 0), "1"), "%s",
+          lr_user_json(user));
+    lr_user_free(user);
+    lr_request_free(request);
+    request = NULL;
+    status = lr_request_from_json("u", "{\"trait\": {}}", &request, &error);
+    CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "trait"), "unknown key");
+    lr_error_free(error);
+    status = lr_request_from_json(NULL, "not json", &request, &error);
+    CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "input"), "bad json");
+    lr_error_free(error);
+    lr_client_free(client);
+    printf("ok   field by field, JSON convenience\n");
+}
+
+static void test_error_kinds(const lr_emulator *emu) {
+    lr_config *config = NULL;
+    lr_client *client = NULL;
+    lr_error *error = NULL;
+    lr_config_new(false, &config, NULL);
+    lr_status status = lr_client_new(config, &client, &error);
+    CHECK(status == LR_ERR_CONFIG && client == NULL && strstr(lr_error_message(error), "API key"),
+          "config: %d %s", (int)status, lr_error_message(error));
+    lr_error_free(error);
+
+    lr_config_set_api_key(config, "wrong", NULL);
+    lr_config_set_app(config, "acme/web", NULL);
+    lr_config_set_base_url(config, lr_emulator_url(emu), NULL);
+    lr_config_set_max_retries(config, 0, NULL);
+    lr_client_new(config, &client, NULL);
+    lr_request *request = NULL;
+    lr_user *user = NULL;
+    lr_request_new("u1", &request, NULL);
+    status = lr_client_identify(client, request, &user, &error);
+    CHECK(status == LR_ERR_API && lr_error_http_status(error) == 401 && !lr_error_retryable(error) &&
+              same(lr_error_kind(error), "api"), "api: %d %u", (int)status, lr_error_http_status(error));
+    CHECK(strstr(lr_error_message(error), "wrong") == NULL, "key leaked: %s", lr_error_message(error));
+    lr_error_free(error);
+    lr_client_free(client);
+
+    lr_config_set_base_url(config, "http://127.0.0.1:9", NULL);
+    lr_config_set_timeout_ms(config, 2000, NULL);
+    lr_client_new(config, &client, NULL);
+    status = lr_client_identify(client, request, &user, &error);
+    CHECK(status == LR_ERR_TRANSPORT && lr_error_retryable(error), "transport: %d %s", (int)status,
+          lr_error_message(error));
+    lr_error_free(error);
+    lr_client_free(client);
+    lr_request_free(request);
+    lr_config_free(config);
+    printf("ok   error kinds: config, api, transport\n");
+}
+
+static void test_bulk(const lr_emulator *emu) {
+    enum { N = 200 };
+    lr_client *client = client_for(emu, "acme", "web");
+    lr_request *requests[N];
+    lr_emulator_reset(emu, NULL);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "bulk-%d", i);
+        lr_request_new(i == 17 ? "" : id, &requests[i], NULL);
+        lr_request_set_trait_int(requests[i], "n", i, NULL);
+        if (i == 150) lr_request_set_trait_float(requests[i], "x", 1.0 / 0.0, NULL);
+    }
+    lr_report *report = NULL;
+    lr_error *error = NULL;
+    lr_status status = lr_client_identify_many(client, (const lr_request *const *)requests, N, 8, &report, &error);
+    CHECK(status == LR_OK, "bulk: %s", lr_error_message(error));
+    CHECK(lr_report_total(report) == N && lr_report_succeeded(report) == N - 2 &&
+              lr_report_failure_count(report) == 2, "counts %llu %llu",
+          (unsigned long long)lr_report_total(report), (unsigned long long)lr_report_succeeded(report));
+    CHECK(lr_report_failure_index(report, 0) == 17 && same(lr_report_failure_user_id(report, 0), "") &&
+              same(lr_error_message(lr_report_failure_error(report, 0)), "userID is required"), "failure 0");
+    CHECK(lr_report_failure_index(report, 1) == 150 && same(lr_report_failure_user_id(report, 1), "bulk-150") &&
+              same(lr_error_field(lr_report_failure_error(report, 1)), "traits.x") &&
+              lr_error_status(lr_report_failure_error(report, 1)) == LR_ERR_VALIDATION, "failure 1");
+    CHECK(lr_report_failure_error(report, 2) == NULL, "out of range");
+    CHECK(lr_emulator_request_count(emu) == N - 2, "sent %zu", lr_emulator_request_count(emu));
+    lr_report_free(report);
+    for (int i = 0; i < N; i++) lr_request_free(requests[i]);
+    lr_client_free(client);
+    printf("ok   bulk report\n");
+}
+
+enum { THREADS = 8, PER_THREAD = 40 };
+typedef struct { const lr_client *client; int id; int ok; } worker_arg;
+
+static void *worker(void *p) {
+    worker_arg *arg = p;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "t%d-%d", arg->id, i);
+        lr_request *request = NULL;
+        lr_user *user = NULL;
+        lr_request_new(id, &request, NULL);
+        lr_request_set_trait_int(request, "thread", arg->id, NULL);
+        if (lr_client_identify(arg->client, request, &user, NULL) == LR_OK && same(lr_user_id(user), id))
+            arg->ok++;
+        lr_user_free(user);
+        lr_request_free(request);
+    }
+    return NULL;
+}
+
+static void test_threads(const lr_emulator *emu) {
+    lr_client *client = client_for(emu, "acme", "web");
+    lr_emulator_reset(emu, NULL);
+    pthread_t threads[THREADS];
+    worker_arg args[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        args[t] = (worker_arg){client, t, 0};
+        pthread_create(&threads[t], NULL, worker, &args[t]);
+    }
+    int ok = 0;
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        ok += args[t].ok;
+    }
+    CHECK(ok == THREADS * PER_THREAD, "%d of %d succeeded", ok, THREADS * PER_THREAD);
+    CHECK(lr_emulator_request_count(emu) == THREADS * PER_THREAD, "sent %zu", lr_emulator_request_count(emu));
+    lr_client_free(client);
+    printf("ok   %d threads sharing one client\n", THREADS);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s <tests/vectors dir>\n", argv[0]);
+        return 2;
+    }
+    CHECK(lr_version() != NULL && strlen(lr_version()) > 0, "version");
+    lr_emulator *emu = NULL;
+    lr_error *error = NULL;
+    if (lr_emulator_start(NULL, &emu, &error) != LR_OK) {
+        fprintf(stderr, "emulator: %s\n", lr_error_message(error));
+        lr_error_free(error);
+        return 1;
+    }
+    CHECK(same(lr_emulator_api_key(emu), "test"), "api key");
+    test_vectors(emu, argv[1]);
+    test_null_and_invalid_utf8(emu);
+    test_field_by_field(emu);
+    test_error_kinds(emu);
+    test_bulk(emu);
+    test_threads(emu);
+    lr_emulator_stop(emu);
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}

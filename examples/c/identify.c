@@ -1,0 +1,56 @@
+/* Identify one user from C. Uses LOGROCKET_API_KEY / LOGROCKET_APP_ID / LOGROCKET_BASE_URL when
+ * LOGROCKET_API_KEY is set; otherwise starts the in-process emulator so it runs anywhere.
+ * Build: cargo build -p logrocket-ffi
+ *        gcc -Iinclude examples/c/identify.c target/debug/liblogrocket_identify_ffi.a \
+ *            -lpthread -ldl -lm -o identify */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "logrocket_identify.h"
+
+int main(void) {
+    lr_emulator *emulator = NULL;
+    lr_config *config = NULL;
+    lr_client *client = NULL;
+    lr_request *request = NULL;
+    lr_user *user = NULL;
+    lr_error *error = NULL;
+    int code = 1;
+
+    if (lr_config_new(true, &config, &error) != LR_OK) goto done;
+    if (getenv("LOGROCKET_API_KEY") == NULL) {
+        if (lr_emulator_start(NULL, &emulator, &error) != LR_OK) goto done;
+        lr_config_set_api_key(config, lr_emulator_api_key(emulator), NULL);
+        lr_config_set_base_url(config, lr_emulator_url(emulator), NULL);
+        lr_config_set_app(config, "acme/web", NULL);
+    }
+    if (lr_client_new(config, &client, &error) != LR_OK) goto done;
+
+    if (lr_request_new("user-42", &request, &error) != LR_OK) goto done;
+    lr_request_set_name(request, "John Smith", NULL);
+    lr_request_set_email(request, "john@example.com", NULL);
+    lr_request_set_trait_string(request, "plan", "pro", NULL);
+    lr_request_set_trait_int(request, "seats", 12, NULL);
+    lr_request_set_trait_float(request, "mrr", 99.5, NULL);
+    lr_request_unset(request, "trial", NULL);
+    if (lr_client_identify(client, request, &user, &error) != LR_OK) goto done;
+
+    printf("identified %s (%s, %s) with lr %s\n", lr_user_id(user), lr_user_name(user),
+           lr_user_email(user), lr_version());
+    for (size_t i = 0; i < lr_user_trait_count(user); i++)
+        printf("  %s = %s\n", lr_user_trait_key(user, i), lr_user_trait_value(user, i));
+    code = 0;
+
+done:
+    if (error) {
+        fprintf(stderr, "%s error: %s%s%s\n", lr_error_kind(error), lr_error_message(error),
+                lr_error_field(error) ? " in " : "", lr_error_field(error) ? lr_error_field(error) : "");
+    }
+    lr_error_free(error);
+    lr_user_free(user);
+    lr_request_free(request);
+    lr_client_free(client);
+    lr_config_free(config);
+    lr_emulator_stop(emulator);
+    return code;
+}
