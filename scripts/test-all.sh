@@ -26,3 +26,17 @@ cargo test --workspace --doc --locked
 
 step "examples run"
 cargo run --quiet --locked -p logrocket-identify --example identify
+
+step "Python: pip install ./bindings/python, pytest, mypy --strict"
+./scripts/test-python.sh
+
+step "Node: npm install ./bindings/node (napi CLI build), node --test, tsc --strict"
+./scripts/test-node.sh
+
+step "C: generated header up to date, C tests (also under valgrind), C and C++ examples"
+./scripts/test-c.sh
+
+step "Go: go vet, go test -race over the static library"
+./scripts/test-go.sh
+
+step "all passed"
