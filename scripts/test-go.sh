@@ -26,3 +26,9 @@ go vet ./...
 
 printf '\n==> go test (vectors, 32 goroutines, Close racing calls; -race)\n'
 go test -count=1 -race "$@" ./...
+
+printf '\n==> examples/go\n'
+cd "$root/examples/go"
+gofmt -l . | (! grep .)
+go vet ./...
+go run .
