@@ -18,7 +18,10 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn open(args: &ConnectionArgs) -> Result<Connection, CliError> {
+    /// `concurrency` is how many requests will be in flight at once, when more than one: the
+    /// client keeps that many connections open between requests, so none is closed and opened
+    /// again for every request that finishes.
+    pub fn open(args: &ConnectionArgs, concurrency: Option<usize>) -> Result<Connection, CliError> {
         let mut builder =
             ClientBuilder::new()
                 .timeout(Duration::try_from_secs_f64(args.timeout).map_err(|_| {
@@ -27,6 +30,9 @@ impl Connection {
                 .max_retries(args.max_retries)
                 .allow_insecure_http(args.allow_insecure_http)
                 .user_agent(concat!("logrocket-cli/", env!("CARGO_PKG_VERSION")));
+        if let Some(concurrency) = concurrency {
+            builder = builder.concurrency(concurrency);
+        }
         let emulator = if args.emulator {
             let emulator = Emulator::start(EmulatorConfig::default())
                 .map_err(|e| CliError::usage(format!("cannot start the emulator: {e}")))?;

@@ -45,27 +45,39 @@ pub async fn run(args: ImportArgs) -> Result<u8, CliError> {
         rows::count_rows(&args.file, format)
     };
     let source = RowSource::open(&args.file, format, from_stdin)?;
-    let mut rejects = RejectsFile::create(&rejects_path)?;
-    let progress = Progress::new(total_hint, !args.no_progress);
-    let started = Instant::now();
-
-    let (summary_total, failed, emulator) = if args.dry_run {
-        let (total, failed) = dry_run(source, &mut rejects, &progress)?;
-        (total, failed, None)
+    // Configuration is checked before the rejects file is created: a run that cannot start
+    // must neither leave an empty rejects file behind nor truncate the previous run's.
+    let connection = if args.dry_run {
+        None
     } else {
         if args.concurrency == 0 {
             return Err(CliError::usage("--concurrency must be at least 1"));
         }
-        let connection = Connection::open(&args.connection)?;
-        let (total, failed) = send(
-            &connection,
-            source,
-            args.concurrency,
-            &mut rejects,
-            &progress,
-        )
-        .await?;
-        (total, failed, connection.emulator)
+        Some(Connection::open(&args.connection, Some(args.concurrency))?)
+    };
+    let mut rejects = RejectsFile::create(&rejects_path)?;
+    let mut progress = Progress::new(total_hint, !args.no_progress);
+    if args.dry_run {
+        progress = progress.print_every_failure();
+    }
+    let started = Instant::now();
+
+    let (summary_total, failed, emulator) = match connection {
+        None => {
+            let (total, failed) = dry_run(source, &mut rejects, &progress)?;
+            (total, failed, None)
+        }
+        Some(connection) => {
+            let (total, failed) = send(
+                &connection,
+                source,
+                args.concurrency,
+                &mut rejects,
+                &progress,
+            )
+            .await?;
+            (total, failed, connection.emulator)
+        }
     };
     progress.finish();
     rejects.finish()?;

@@ -12,6 +12,7 @@ pub struct Progress {
     bar: ProgressBar,
     failed: Cell<u64>,
     printed: Cell<u64>,
+    print_limit: u64,
 }
 
 impl Progress {
@@ -35,7 +36,14 @@ impl Progress {
             bar,
             failed: Cell::new(0),
             printed: Cell::new(0),
+            print_limit: PRINTED_FAILURES,
         }
+    }
+
+    /// Prints every failure, not only the first few: a dry run's whole point is that list.
+    pub fn print_every_failure(mut self) -> Self {
+        self.print_limit = u64::MAX;
+        self
     }
 
     /// Counts one finished row.
@@ -52,9 +60,9 @@ impl Progress {
     pub fn failure_line(&self, text: &str) {
         let printed = self.printed.get();
         self.printed.set(printed + 1);
-        if printed < PRINTED_FAILURES {
+        if printed < self.print_limit {
             self.bar.suspend(|| eprintln!("{text}"));
-        } else if printed == PRINTED_FAILURES {
+        } else if printed == self.print_limit {
             self.bar
                 .suspend(|| eprintln!("(more failures: see the rejects file)"));
         }

@@ -7,7 +7,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use logrocket_identify::limits::MSG_MALFORMED;
 use logrocket_identify::{Error, IdentifyRequest, ValidationError};
 use serde_json::{Map, Value};
 
@@ -100,7 +99,7 @@ impl Iterator for RowSource {
 }
 
 fn bad_row(detail: impl Into<String>) -> Error {
-    Error::Validation(ValidationError::new("input", MSG_MALFORMED).with_detail(detail))
+    Error::Validation(ValidationError::malformed("input", detail))
 }
 
 fn next_csv(
