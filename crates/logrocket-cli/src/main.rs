@@ -13,6 +13,9 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -22,10 +25,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // The emulator serves many connections at once and wants every core. A client is one
+    // stream of requests: on one thread it pays no cross-thread wake-ups per answer, and it
+    // leaves the other cores to the server it talks to (often on the same machine).
+    let mut builder = match cli.command {
+        Command::Emulator(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Identify(_) | Command::Import(_) => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

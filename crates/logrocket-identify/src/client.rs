@@ -78,7 +78,9 @@ impl Client {
             .map_err(|_| Error::config("the user agent is not valid in an HTTP header"))?;
         let http = reqwest::Client::builder()
             .connect_timeout(config.timeout)
-            .pool_max_idle_per_host(config.concurrency.max(1))
+            // No cap on idle connections: a cap below the number of requests in flight (a bulk
+            // call asking for more than the client's default concurrency) would close and reopen
+            // a connection for most requests. Idle ones still time out on their own.
             .tcp_nodelay(true)
             // Redirects would carry the key elsewhere; the API does not redirect.
             .redirect(reqwest::redirect::Policy::none())
