@@ -24,6 +24,9 @@ pub struct Client {
 
 struct Inner {
     config: ClientConfig,
+    base_url: reqwest::Url,
+    /// The base URL's own path (a proxy prefix, say) without its trailing slash.
+    base_path: String,
     http: reqwest::Client,
     authorization: HeaderValue,
     user_agent: HeaderValue,
@@ -86,8 +89,13 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::config(format!("cannot set up HTTP: {}", describe(&e))))?;
+        let base_url = reqwest::Url::parse(&config.base_url)
+            .map_err(|e| Error::config(format!("base URL {:?}: {e}", config.base_url)))?;
+        let base_path = base_url.path().trim_end_matches('/').to_owned();
         Ok(Client {
             inner: Arc::new(Inner {
+                base_url,
+                base_path,
                 config,
                 http,
                 authorization,
@@ -106,17 +114,20 @@ impl Client {
     pub async fn identify(&self, request: &IdentifyRequest) -> Result<User> {
         let body = Bytes::from(request.encode_body()?);
         let config = &self.inner.config;
-        let url = format!(
+        // Only the path changes per request: the base URL was parsed once, so a bulk run does
+        // not parse and IDNA-check the host again for every user.
+        let mut url = self.inner.base_url.clone();
+        url.set_path(&format!(
             "{}{}",
-            config.base_url,
+            self.inner.base_path,
             user_path(&config.org_id, &config.app_id, &request.user_id)
-        );
+        ));
         let mut retry = 0;
         loop {
             self.inner.pause.wait().await;
             let attempt = tokio::time::timeout(
                 config.timeout,
-                self.attempt(&url, body.clone(), &request.user_id),
+                self.attempt(url.clone(), body.clone(), &request.user_id),
             )
             .await
             .unwrap_or_else(|_| Attempt::Retry {
@@ -149,7 +160,7 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, url: &str, body: Bytes, user_id: &str) -> Attempt {
+    async fn attempt(&self, url: reqwest::Url, body: Bytes, user_id: &str) -> Attempt {
         let inner = &self.inner;
         let sent = inner
             .http

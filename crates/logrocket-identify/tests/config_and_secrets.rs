@@ -208,3 +208,23 @@ async fn the_key_is_sent_as_a_token_header() {
     assert_eq!(sent.headers["content-type"], "application/json");
     assert!(sent.headers["user-agent"].starts_with("logrocket-identify/"));
 }
+
+#[tokio::test]
+async fn a_base_url_path_prefix_is_kept() {
+    let emulator = emulator();
+    let client = builder(&emulator)
+        .base_url(format!("{}/proxy/", emulator.url()))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    // The emulator has no such prefix, so it answers 404; its log shows where the request went.
+    let error = client
+        .identify(&IdentifyRequest::new("a/b"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(404));
+    assert_eq!(
+        emulator.state().requests()[0].path,
+        "/proxy/v1/orgs/acme/apps/web/users/a%2Fb"
+    );
+}
