@@ -27,9 +27,11 @@ pub fn runtime() -> PyResult<Arc<Runtime>> {
         return Ok(Arc::clone(runtime));
     }
     forget_stale(&mut slot);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    // One I/O thread: the work is waiting on sockets, and with every connection and request on
+    // one thread an answer needs no wake-up of another thread, which on a small machine shared
+    // with the server (the emulator in tests, a proxy in production) is the larger cost.
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+        .worker_threads(1)
         .thread_name("logrocket-identify")
         .enable_all()
         .build()
