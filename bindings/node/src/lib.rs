@@ -12,3 +12,19 @@ pub mod client;
 pub mod convert;
 pub mod emulator;
 pub mod errors;
+
+/// One I/O thread for every client of this process: the work is waiting on sockets, and with
+/// every connection and request on one thread an answer needs no wake-up of another thread,
+/// the larger cost on a small machine shared with the server. If the runtime cannot be built
+/// here, napi falls back to its default one.
+#[napi_derive::module_init]
+fn init_runtime() {
+    if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("logrocket-identify")
+        .enable_all()
+        .build()
+    {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
