@@ -17,6 +17,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -216,25 +217,32 @@ func contextError(err error) error {
 
 // inputJSON writes the core's JSON input form. Strings are checked for UTF-8 here because
 // encoding/json would silently replace invalid bytes, changing the data sent.
+// inputJSON writes the core's JSON input form by hand: it is on the bulk path for every input,
+// and encoding/json's maps and reflection cost more than the request itself. Strings are
+// checked for UTF-8 first, since the core must see exactly the bytes the caller gave.
 func inputJSON(userID string, in Identify) ([]byte, error) {
-	body := map[string]any{"user_id": userID}
-	strings := map[string]string{"user_id": userID}
-	if in.Name != "" {
-		body["name"], strings["name"] = in.Name, in.Name
-	}
-	if in.Email != "" {
-		body["email"], strings["email"] = in.Email, in.Email
-	}
-	for field, value := range strings {
-		if !utf8.ValidString(value) {
-			return nil, notUTF8(field)
+	for _, field := range [...]struct{ name, value string }{
+		{"user_id", userID}, {"name", in.Name}, {"email", in.Email},
+	} {
+		if !utf8.ValidString(field.value) {
+			return nil, notUTF8(field.name)
 		}
 	}
+	buf := make([]byte, 0, 160)
+	buf = append(buf, `{"user_id":`...)
+	buf = appendJSONString(buf, userID)
+	if in.Name != "" {
+		buf = appendJSONString(append(buf, `,"name":`...), in.Name)
+	}
+	if in.Email != "" {
+		buf = appendJSONString(append(buf, `,"email":`...), in.Email)
+	}
 	if !in.Timestamp.IsZero() {
-		body["timestamp"] = in.Timestamp.UnixMilli()
+		buf = strconv.AppendInt(append(buf, `,"timestamp":`...), in.Timestamp.UnixMilli(), 10)
 	}
 	if in.Traits != nil {
-		traits := make(map[string]json.RawMessage, len(in.Traits))
+		buf = append(buf, `,"traits":{`...)
+		first := true
 		for key, value := range in.Traits {
 			if !utf8.ValidString(key) {
 				return nil, notUTF8("traits")
@@ -242,23 +250,58 @@ func inputJSON(userID string, in Identify) ([]byte, error) {
 			if s, ok := value.(string); ok && !utf8.ValidString(s) {
 				return nil, notUTF8("traits." + key)
 			}
-			traits[key] = traitJSON(value)
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = append(appendJSONString(buf, key), ':')
+			buf = append(buf, traitJSON(value)...)
 		}
-		body["traits"] = traits
+		buf = append(buf, '}')
 	}
 	if in.Unset != nil {
-		for _, key := range in.Unset {
+		buf = append(buf, `,"unset":[`...)
+		for i, key := range in.Unset {
 			if !utf8.ValidString(key) {
 				return nil, notUTF8("traits")
 			}
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSONString(buf, key)
 		}
-		body["unset"] = in.Unset
+		buf = append(buf, ']')
 	}
-	out, err := json.Marshal(body)
-	if err != nil {
-		return nil, &InternalError{Message: "encoding the input: " + err.Error()}
+	return append(buf, '}'), nil
+}
+
+// appendJSONString appends s, valid UTF-8, as a JSON string: only quotes, backslashes and
+// control characters need escaping.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			buf = append(buf, '\\', c)
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
 	}
-	return out, nil
+	return append(append(buf, s[start:]...), '"')
 }
 
 func notUTF8(field string) error {

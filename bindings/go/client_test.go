@@ -256,3 +256,23 @@ func TestIdentifyManyReportsEveryFailure(t *testing.T) {
 		t.Errorf("%d requests", n)
 	}
 }
+
+func TestStringsNeedingEscapesRoundTrip(t *testing.T) {
+	_, client := startEmulator(t)
+	tricky := "quote \" backslash \\ newline \n tab \t bell \x07 nul \x00 <html> é 😀 \u2028"
+	user, err := client.Identify(context.Background(), "id \"with\" \\ escapes\n", Identify{
+		Name:   tricky,
+		Email:  "a\\b@example.com",
+		Traits: map[string]any{tricky: tricky, "k\"": "v"},
+		Unset:  []string{"gone\t"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user.UserID != "id \"with\" \\ escapes\n" || user.Name != tricky || user.Email != "a\\b@example.com" {
+		t.Fatalf("strings changed on the way: %+v", user)
+	}
+	if user.Traits[tricky] != tricky || user.Traits["k\""] != "v" || len(user.Traits) != 2 {
+		t.Fatalf("traits changed on the way: %+v", user.Traits)
+	}
+}
