@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use logrocket_identify::limits::MSG_MALFORMED;
 use logrocket_identify::{IdentifyRequest, TraitValue, User, ValidationError};
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
@@ -40,9 +39,7 @@ impl Rejected {
     pub fn into_validation(self, py: Python<'_>, field: &str) -> ValidationError {
         match self {
             Rejected::Invalid(error) => error,
-            Rejected::Type(error) => {
-                ValidationError::new(field, MSG_MALFORMED).with_detail(error.value(py).to_string())
-            }
+            Rejected::Type(error) => ValidationError::malformed(field, error.value(py).to_string()),
         }
     }
 }
@@ -191,12 +188,11 @@ fn timestamp_ms(value: &Bound<'_, PyAny>) -> Result<i64, Rejected> {
     let py = value.py();
     if value.is_instance_of::<PyDateTime>() {
         if value.call_method0("utcoffset")?.is_none() {
-            return Err(Rejected::Invalid(
-                ValidationError::new("timestamp", MSG_MALFORMED).with_detail(
-                    "naive datetime: its time zone is unknown, so the instant is ambiguous; \
+            return Err(Rejected::Invalid(ValidationError::malformed(
+                "timestamp",
+                "naive datetime: its time zone is unknown, so the instant is ambiguous; \
                      pass an aware datetime such as datetime.now(timezone.utc)",
-                ),
-            ));
+            )));
         }
         let epoch = EPOCH.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
             let datetime = py.import("datetime")?;
@@ -218,10 +214,10 @@ fn timestamp_ms(value: &Bound<'_, PyAny>) -> Result<i64, Rejected> {
     }
     if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
         return value.extract::<i64>().map_err(|_| {
-            Rejected::Invalid(
-                ValidationError::new("timestamp", MSG_MALFORMED)
-                    .with_detail("the timestamp does not fit in 64-bit Unix milliseconds"),
-            )
+            Rejected::Invalid(ValidationError::malformed(
+                "timestamp",
+                "the timestamp does not fit in 64-bit Unix milliseconds",
+            ))
         });
     }
     Err(PyTypeError::new_err(format!(

@@ -31,13 +31,8 @@ Row = Mapping[str, Any]
 ``traits``, ``unset``, as the keyword arguments of ``identify``."""
 
 
-class Client:
-    """A blocking client. Thread-safe; the GIL is released while it waits on the network, and
-    Ctrl-C interrupts a waiting call. Keeps working in a child after ``os.fork()``.
-
-    Arguments left as ``None`` come from the environment (``LOGROCKET_API_KEY``,
-    ``LOGROCKET_APP_ID`` as ``"org/app"``, ``LOGROCKET_BASE_URL``) or the defaults.
-    """
+class _ClientBase:
+    """What both clients share: configuration, checked at construction, and its read-outs."""
 
     def __init__(
         self,
@@ -77,6 +72,15 @@ class Client:
     @property
     def app_id(self) -> str:
         return self._native.app_id
+
+
+class Client(_ClientBase):
+    """A blocking client. Thread-safe; the GIL is released while it waits on the network, and
+    Ctrl-C interrupts a waiting call. Keeps working in a child after ``os.fork()``.
+
+    Arguments left as ``None`` come from the environment (``LOGROCKET_API_KEY``,
+    ``LOGROCKET_APP_ID`` as ``"org/app"``, ``LOGROCKET_BASE_URL``) or the defaults.
+    """
 
     def __enter__(self) -> Client:
         return self
@@ -146,36 +150,9 @@ def _resolver(
     return resolve
 
 
-class AsyncClient:
+class AsyncClient(_ClientBase):
     """An asyncio client: every call is awaited without ever blocking the event loop.
     Same arguments as ``Client``."""
-
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        app_id: Optional[str] = None,
-        org_id: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = 10.0,
-        max_retries: Optional[int] = 3,
-        concurrency: Optional[int] = 16,
-        *,
-        allow_insecure_http: bool = False,
-    ) -> None:
-        self._native = _native.NativeClient(
-            api_key=api_key,
-            app_id=app_id,
-            org_id=org_id,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            concurrency=concurrency,
-            allow_insecure_http=allow_insecure_http,
-        )
-
-    def __repr__(self) -> str:
-        n = self._native
-        return f"{type(self).__name__}(base_url={n.base_url!r}, org_id={n.org_id!r}, app_id={n.app_id!r})"
 
     async def __aenter__(self) -> AsyncClient:
         return self
