@@ -18,9 +18,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// `concurrency` is how many requests will be in flight at once, when more than one: the
-    /// client keeps that many connections open between requests, so none is closed and opened
-    /// again for every request that finishes.
+    /// `concurrency`, when given, becomes the client's own: how many requests bulk calls keep
+    /// in flight.
     pub fn open(args: &ConnectionArgs, concurrency: Option<usize>) -> Result<Connection, CliError> {
         let mut builder =
             ClientBuilder::new()
