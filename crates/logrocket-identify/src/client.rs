@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::Full;
 
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::error::{Error, Result};
 use crate::path::user_path;
 use crate::request::IdentifyRequest;
 use crate::retry::{SharedPause, backoff, is_retryable_status, parse_retry_after};
+use crate::transport::{Endpoint, Transport};
 use crate::user::{User, error_message};
 
 /// Sends identify requests. Cheap to clone: clones share one connection pool and one
@@ -24,10 +26,7 @@ pub struct Client {
 
 struct Inner {
     config: ClientConfig,
-    base_url: reqwest::Url,
-    /// The base URL's own path (a proxy prefix, say) without its trailing slash.
-    base_path: String,
-    http: reqwest::Client,
+    transport: Transport,
     authorization: HeaderValue,
     user_agent: HeaderValue,
     pause: SharedPause,
@@ -79,25 +78,13 @@ impl Client {
         authorization.set_sensitive(true);
         let user_agent = HeaderValue::from_str(&config.user_agent)
             .map_err(|_| Error::config("the user agent is not valid in an HTTP header"))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.timeout)
-            // No cap on idle connections: a cap below the number of requests in flight (a bulk
-            // call asking for more than the client's default concurrency) would close and reopen
-            // a connection for most requests. Idle ones still time out on their own.
-            .tcp_nodelay(true)
-            // Redirects would carry the key elsewhere; the API does not redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::config(format!("cannot set up HTTP: {}", describe(&e))))?;
-        let base_url = reqwest::Url::parse(&config.base_url)
-            .map_err(|e| Error::config(format!("base URL {:?}: {e}", config.base_url)))?;
-        let base_path = base_url.path().trim_end_matches('/').to_owned();
+        // Redirects are never followed (they would carry the key elsewhere; the API does not
+        // redirect), and no proxy is used.
+        let transport = Transport::new(Endpoint::parse(&config.base_url)?)?;
         Ok(Client {
             inner: Arc::new(Inner {
-                base_url,
-                base_path,
                 config,
-                http,
+                transport,
                 authorization,
                 user_agent,
                 pause: SharedPause::default(),
@@ -114,20 +101,23 @@ impl Client {
     pub async fn identify(&self, request: &IdentifyRequest) -> Result<User> {
         let body = Bytes::from(request.encode_body()?);
         let config = &self.inner.config;
-        // Only the path changes per request: the base URL was parsed once, so a bulk run does
-        // not parse and IDNA-check the host again for every user.
-        let mut url = self.inner.base_url.clone();
-        url.set_path(&format!(
+        // Only the path changes per request: the base URL was taken apart once.
+        let path = format!(
             "{}{}",
-            self.inner.base_path,
+            self.inner.transport.endpoint().base_path,
             user_path(&config.org_id, &config.app_id, &request.user_id)
-        ));
+        );
+        // Every byte of the path is an unreserved character or a percent escape, which a URI
+        // path always accepts; map the error anyway rather than panic.
+        let uri = Uri::try_from(path).map_err(|e| Error::Transport {
+            message: format!("cannot build the request path: {e}"),
+        })?;
         let mut retry = 0;
         loop {
             self.inner.pause.wait().await;
             let attempt = tokio::time::timeout(
                 config.timeout,
-                self.attempt(url.clone(), body.clone(), &request.user_id),
+                self.attempt(uri.clone(), body.clone(), &request.user_id),
             )
             .await
             .unwrap_or_else(|_| Attempt::Retry {
@@ -160,41 +150,31 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, url: reqwest::Url, body: Bytes, user_id: &str) -> Attempt {
+    async fn attempt(&self, uri: Uri, body: Bytes, user_id: &str) -> Attempt {
         let inner = &self.inner;
-        let sent = inner
-            .http
-            .put(url)
-            .header(AUTHORIZATION, inner.authorization.clone())
-            .header(USER_AGENT, inner.user_agent.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await;
-        let response = match sent {
+        let mut http_request = Request::new(Full::new(body));
+        *http_request.method_mut() = Method::PUT;
+        *http_request.uri_mut() = uri;
+        let headers = http_request.headers_mut();
+        headers.insert(AUTHORIZATION, inner.authorization.clone());
+        headers.insert(USER_AGENT, inner.user_agent.clone());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let response = match inner.transport.send(http_request).await {
             Ok(response) => response,
-            Err(e) => {
+            Err(error) => {
                 return Attempt::Retry {
-                    error: transport_error(&e),
+                    error,
                     retry_after: None,
                 };
             }
         };
-        let status = response.status();
+        let status = response.status;
         let retry_after = response
-            .headers()
+            .headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(e) => {
-                return Attempt::Retry {
-                    error: transport_error(&e),
-                    retry_after: None,
-                };
-            }
-        };
+        let body = response.body;
         if status.is_success() {
             return Attempt::Done(User::from_body(&body, user_id).ok_or_else(|| Error::Api {
                 status: status.as_u16(),
@@ -217,30 +197,4 @@ fn api_error(status: StatusCode, body: &[u8]) -> Error {
         message: error_message(status, body),
         retryable: is_retryable_status(status.as_u16()),
     }
-}
-
-fn transport_error(error: &reqwest::Error) -> Error {
-    Error::Transport {
-        message: describe(error),
-    }
-}
-
-/// The error and its causes on one line, without the URL (it holds the user id, which is PII).
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    if let Some(url) = error.url() {
-        text = text
-            .replace(&format!(" for url ({url})"), "")
-            .replace(url.as_str(), "<url>");
-    }
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

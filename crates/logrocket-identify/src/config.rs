@@ -225,7 +225,7 @@ fn resolve_app(
 }
 
 fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
         Error::config(format!(
             "base URL {raw:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
         ))

@@ -28,6 +28,7 @@ mod path;
 mod request;
 mod retry;
 mod trait_value;
+mod transport;
 mod user;
 
 pub use api_key::ApiKey;

@@ -25,6 +25,10 @@ use rows::{PendingRow, Row, RowSource};
 /// does not grow with the file.
 const READ_AHEAD: usize = 256;
 
+/// Rows handed from the reading thread to the senders at a time: one hand-off (and one wake-up
+/// of the other thread) per batch rather than per row.
+const BATCH: usize = 64;
+
 pub async fn run(args: ImportArgs) -> Result<u8, CliError> {
     let from_stdin = args.file.as_os_str() == "-";
     let format = args
@@ -175,36 +179,53 @@ async fn send(
     rejects: &mut RejectsFile,
     progress: &Progress,
 ) -> Result<(u64, u64), CliError> {
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Row, CliError>>(READ_AHEAD);
+    let (sender, receiver) =
+        tokio::sync::mpsc::channel::<Vec<Result<Row, CliError>>>(READ_AHEAD / BATCH);
     let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(BATCH);
         for row in source {
             let stop = row.is_err();
-            if sender.blocking_send(row).is_err() || stop {
-                return;
+            batch.push(row);
+            if batch.len() == BATCH || stop {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if sender.blocking_send(full).is_err() || stop {
+                    return;
+                }
             }
+        }
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(batch);
         }
     });
     // Rows read but not yet finished, by input index: what a reject needs to be written. It
-    // holds at most READ_AHEAD + concurrency rows.
+    // holds at most READ_AHEAD + BATCH + concurrency rows.
     let pending: RefCell<HashMap<u64, PendingRow>> = RefCell::new(HashMap::new());
     let read_error: RefCell<Option<CliError>> = RefCell::new(None);
     let mut next_index = 0u64;
     let mut receiver = receiver;
+    let mut received = Vec::new().into_iter();
     let inputs = futures::stream::poll_fn(|cx| {
-        let row = match receiver.poll_recv(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Ready(Some(Err(e))) => {
-                *read_error.borrow_mut() = Some(e);
-                return Poll::Ready(None);
+        let row = loop {
+            if let Some(row) = received.next() {
+                break row;
             }
-            Poll::Ready(Some(Ok(row))) => row,
+            match receiver.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(batch)) => received = batch.into_iter(),
+            }
         };
         let Row {
             line,
             input,
             request,
-        } = row;
+        } = match row {
+            Ok(row) => row,
+            Err(e) => {
+                *read_error.borrow_mut() = Some(e);
+                return Poll::Ready(None);
+            }
+        };
         pending
             .borrow_mut()
             .insert(next_index, PendingRow { line, input });

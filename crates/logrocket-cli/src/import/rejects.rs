@@ -34,7 +34,8 @@ impl RejectsFile {
 
     /// One line: `{"line", "user_id", "error": {"kind", "message", ...}, "input"}`.
     pub fn write(&mut self, row: &PendingRow, error: &Error) -> Result<(), CliError> {
-        let user_id = row.input.get("user_id").cloned().unwrap_or(Value::Null);
+        let input = row.input.to_value();
+        let user_id = input.get("user_id").cloned().unwrap_or(Value::Null);
         let mut error_json = json!({ "kind": error.kind().as_str(), "message": error.message() });
         if let Some(field) = error.field() {
             error_json["field"] = json!(field);
@@ -47,7 +48,8 @@ impl RejectsFile {
         if let Some(status) = error.status() {
             error_json["status"] = json!(status);
         }
-        let line = json!({ "line": row.line, "user_id": user_id, "error": error_json, "input": row.input });
+        let line =
+            json!({ "line": row.line, "user_id": user_id, "error": error_json, "input": input });
         serde_json::to_writer(&mut self.writer, &line)
             .map_err(|e| CliError::usage(format!("cannot write the rejects file: {e}")))?;
         self.writer

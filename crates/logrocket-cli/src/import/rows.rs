@@ -1,13 +1,15 @@
 //! Reading rows from CSV or JSON Lines, one at a time, each turned into an identify request.
 //!
-//! Every row becomes the identify input's JSON form first, so a rejected row can be written
-//! back out in a form `import` reads again, whichever format it came from.
+//! A rejected row is written back out in the identify input's JSON form, which `import` reads
+//! again whichever format the row came from. A CSV row becomes that JSON only when it is
+//! rejected: the common case builds its request straight from the cells.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
-use logrocket_identify::{Error, IdentifyRequest, ValidationError};
+use logrocket_identify::{Error, IdentifyRequest, TraitValue, ValidationError};
 use serde_json::{Map, Value};
 
 use crate::cli::InputFormat;
@@ -21,17 +23,38 @@ const CSV_FIELDS: [&str; 4] = ["user_id", "name", "email", "timestamp"];
 pub struct Row {
     /// 1-based line in the file (for CSV, where the record starts).
     pub line: u64,
-    /// The row as an identify input (`{"user_id": ..., "traits": {...}}`), or as the raw text
-    /// when it could not be read as one.
-    pub input: Value,
+    pub input: RowInput,
     pub request: Result<IdentifyRequest, Error>,
+}
+
+/// What a row said, kept while its request is in flight so a reject can be written.
+#[derive(Debug)]
+pub enum RowInput {
+    /// A CSV record whose cells match the header.
+    Csv {
+        header: Arc<[String]>,
+        cells: Vec<String>,
+    },
+    /// The identify input as JSON, or the raw text (or cells) of a row that could not be read
+    /// as one.
+    Json(Value),
+}
+
+impl RowInput {
+    /// The row as an identify input (`{"user_id": ..., "traits": {...}}`).
+    pub fn to_value(&self) -> Value {
+        match self {
+            RowInput::Csv { header, cells } => csv_input(header, cells),
+            RowInput::Json(value) => value.clone(),
+        }
+    }
 }
 
 /// What a row leaves behind while its request is in flight: enough to write it as a reject.
 #[derive(Debug)]
 pub struct PendingRow {
     pub line: u64,
-    pub input: Value,
+    pub input: RowInput,
 }
 
 /// The rows of a file or stdin, as an iterator. An `Err` item is fatal (the input could not be
@@ -39,7 +62,7 @@ pub struct PendingRow {
 pub enum RowSource {
     Csv {
         reader: csv::Reader<Box<dyn Read + Send>>,
-        header: Vec<String>,
+        header: Arc<[String]>,
     },
     Jsonl {
         reader: BufReader<Box<dyn Read + Send>>,
@@ -67,7 +90,7 @@ impl RowSource {
                     .flexible(true)
                     .buffer_capacity(1 << 16)
                     .from_reader(input);
-                let header: Vec<String> = reader
+                let header: Arc<[String]> = reader
                     .headers()
                     .map_err(|e| CliError::usage(format!("cannot read the CSV header: {e}")))?
                     .iter()
@@ -104,7 +127,7 @@ fn bad_row(detail: impl Into<String>) -> Error {
 
 fn next_csv(
     reader: &mut csv::Reader<Box<dyn Read + Send>>,
-    header: &[String],
+    header: &Arc<[String]>,
 ) -> Option<Result<Row, CliError>> {
     let mut record = csv::ByteRecord::new();
     match reader.read_byte_record(&mut record) {
@@ -120,7 +143,7 @@ fn next_csv(
     if fields.len() != header.len() {
         return Some(Ok(Row {
             line,
-            input: Value::from(fields.clone()),
+            input: RowInput::Json(Value::from(fields.clone())),
             request: Err(bad_row(format!(
                 "the row has {} fields but the header has {}",
                 fields.len(),
@@ -131,25 +154,56 @@ fn next_csv(
     if std::str::from_utf8(record.as_slice()).is_err() {
         return Some(Ok(Row {
             line,
-            input: Value::from(fields),
+            input: RowInput::Json(Value::from(fields)),
             request: Err(bad_row("the row is not valid UTF-8")),
         }));
     }
-    let input = csv_input(header, fields);
-    let request = IdentifyRequest::from_json_value(&input).map_err(Error::from);
+    let request = csv_request(header, &fields);
     Some(Ok(Row {
         line,
-        input,
+        input: RowInput::Csv {
+            header: Arc::clone(header),
+            cells: fields,
+        },
         request,
     }))
 }
 
+/// The request a CSV row makes, by the same rules as its JSON form ([`csv_input`]) read by
+/// `IdentifyRequest::from_json_value`, without building that JSON for every row.
+fn csv_request(header: &[String], cells: &[String]) -> Result<IdentifyRequest, Error> {
+    let mut request = IdentifyRequest::default();
+    for (column, value) in header.iter().zip(cells) {
+        match column.as_str() {
+            "user_id" => request.user_id.clone_from(value),
+            _ if value.is_empty() => {}
+            "name" => request.name = Some(value.clone()),
+            "email" => request.email = Some(value.clone()),
+            "timestamp" => match value.trim().parse::<i64>() {
+                Ok(ms) => request.timestamp_ms = Some(ms),
+                // Not an integer: the JSON form's rules give the error, with its message.
+                Err(_) => {
+                    return IdentifyRequest::from_json_value(&csv_input(header, cells))
+                        .map_err(Error::from);
+                }
+            },
+            key => {
+                request
+                    .traits
+                    .insert(key.to_owned(), TraitValue::String(value.clone()));
+            }
+        }
+    }
+    Ok(request)
+}
+
 /// A CSV row as the identify input. Empty cells are left out rather than sent as blanks,
 /// since a blank trait would remove it: a sparse column must not wipe users' traits.
-fn csv_input(header: &[String], fields: Vec<String>) -> Value {
+fn csv_input(header: &[String], cells: &[String]) -> Value {
     let mut input = Map::new();
     let mut traits = Map::new();
-    for (column, value) in header.iter().zip(fields) {
+    for (column, value) in header.iter().zip(cells) {
+        let value = value.clone();
         if column == "user_id" {
             input.insert(column.clone(), Value::String(value));
         } else if value.is_empty() {
@@ -201,13 +255,15 @@ fn next_jsonl(reader: &mut impl BufRead, line: &mut u64) -> Option<Result<Row, C
             let request = IdentifyRequest::from_json_value(&input).map_err(Error::from);
             Row {
                 line: *line,
-                input,
+                input: RowInput::Json(input),
                 request,
             }
         }
         Err(detail) => Row {
             line: *line,
-            input: Value::String(String::from_utf8_lossy(&bytes).trim_end().to_owned()),
+            input: RowInput::Json(Value::String(
+                String::from_utf8_lossy(&bytes).trim_end().to_owned(),
+            )),
             request: Err(bad_row(detail)),
         },
     };
@@ -235,4 +291,40 @@ pub fn count_rows(path: &Path, format: InputFormat) -> Option<u64> {
         InputFormat::Csv => lines.saturating_sub(1),
         InputFormat::Jsonl => lines,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path must make exactly the request the JSON form makes, error included.
+    #[test]
+    fn csv_request_matches_the_json_form() {
+        let header: Vec<String> = [
+            "user_id",
+            "name",
+            "email",
+            "timestamp",
+            "plan",
+            "traits",
+            "plan",
+        ]
+        .map(String::from)
+        .to_vec();
+        let rows = [
+            ["u1", "Ann", "a@x.io", "1700000000000", "pro", "t", "max"],
+            ["u2", "", "", "", "", "", ""],
+            ["", "Bob", "", " 42 ", "free", "", ""],
+            ["u3", "", "", "yesterday", "pro", "", ""],
+            ["u4", "", "", "1.5", "", "", ""],
+            ["u5", "", "", "-7", "", "", ""],
+        ];
+        for row in rows {
+            let cells: Vec<String> = row.map(String::from).to_vec();
+            let fast = csv_request(&header, &cells).map_err(|e| e.to_string());
+            let json = IdentifyRequest::from_json_value(&csv_input(&header, &cells))
+                .map_err(|e| Error::from(e).to_string());
+            assert_eq!(fast, json, "row {row:?}");
+        }
+    }
 }

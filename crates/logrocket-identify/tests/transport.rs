@@ -1,0 +1,184 @@
+//! The HTTP layer itself: keep-alive reuse, servers that close connections, and TLS that is
+//! always verified.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use logrocket_identify::{Client, ErrorKind, IdentifyRequest};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use common::{builder, emulator};
+
+#[tokio::test]
+async fn requests_name_the_host_as_the_base_url_does() {
+    let emulator = emulator();
+    let client = builder(&emulator).build().unwrap();
+    client.identify(&IdentifyRequest::new("u")).await.unwrap();
+    let sent = &emulator.state().requests()[0];
+    assert_eq!(
+        sent.headers["host"],
+        emulator.url().trim_start_matches("http://")
+    );
+    assert_eq!(sent.headers["content-length"], "2");
+}
+
+/// Reads one request (headers and a Content-Length body) from `stream`; false at its end.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap_or(0));
+            if buffer.len() >= end + 4 + length {
+                return true;
+            }
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A plain HTTP/1.1 server answering every request 200, closing each connection after one
+/// answer (saying so with `Connection: close`) when `close` is set. Returns its URL and a count
+/// of the connections it accepted.
+async fn counting_server(close: bool) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                while read_request(&mut stream).await {
+                    let body = r#"{"userID":"u","traits":{}}"#;
+                    let header = if close { "Connection: close\r\n" } else { "" };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\n{header}\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(answer.as_bytes()).await.is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, connections)
+}
+
+fn client_for(url: &str) -> Client {
+    Client::builder()
+        .api_key("k")
+        .app("acme/web")
+        .base_url(url)
+        .max_retries(0)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sequential_requests_reuse_one_connection() {
+    let (url, connections) = counting_server(false).await;
+    let client = client_for(&url);
+    for _ in 0..5 {
+        client.identify(&IdentifyRequest::new("u")).await.unwrap();
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+/// No request may be lost to a connection the pool kept after the server said it would close
+/// it: with no retries allowed, every request still succeeds, each on a new connection.
+#[tokio::test]
+async fn a_server_closing_each_connection_costs_no_retry() {
+    let (url, connections) = counting_server(true).await;
+    let client = client_for(&url);
+    for _ in 0..5 {
+        client.identify(&IdentifyRequest::new("u")).await.unwrap();
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 5);
+}
+
+fn self_signed_server_config() -> rustls::ServerConfig {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(format!("{fixtures}/self-signed.crt"))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{fixtures}/self-signed.key")).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap()
+}
+
+/// A certificate no trusted authority signed is refused before anything (the key included) is
+/// sent: the server sees a handshake and no request.
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(self_signed_server_config()));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let counted = Arc::clone(&counted);
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(stream).await {
+                    let mut byte = [0u8; 1];
+                    if matches!(tls.read(&mut byte).await, Ok(n) if n > 0) {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let client = client_for(&url);
+    let error = client
+        .identify(&IdentifyRequest::new("u"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert!(error.message().contains("UnknownIssuer"), "{error}");
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
+}
+
+/// https:// to a server that does not speak TLS is a transport error naming the handshake.
+#[tokio::test]
+async fn https_to_a_plain_server_is_a_transport_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let client = client_for(&url);
+    let error = client
+        .identify(&IdentifyRequest::new("u"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert!(error.message().contains("TLS handshake"), "{error}");
+}
