@@ -133,6 +133,40 @@ enum lr_status lr_client_identify_many(const struct lr_client *client,
                                        struct lr_error **error);
 
 /**
+ * Sends the users of a buffer of JSON Lines, one input a line in the JSON input form of
+ * `lr_request_from_json`, with at most `concurrency` requests in flight (0: the client's
+ * setting), and blocks until all are done. It is `lr_client_identify_many` without a request
+ * object per user: the whole batch crosses in one call and each line is read while the run
+ * goes, so it suits bindings and callers that already hold JSON.
+ *
+ * Lines are separated by `\n` (a `\r` before it is ignored), and a final `\n` ends the last
+ * line. Every line is an input, so an input's index in the report is its line number counting
+ * from 0: a line that cannot be read (blank, not JSON, not the input form, or not UTF-8) is a
+ * failure with its index and reason, never skipped, and the other lines are still sent. A line
+ * that is not UTF-8 fails with `LR_ERR_INVALID_ARGUMENT` (field `"json_lines"`); every other
+ * unreadable line fails with `LR_ERR_VALIDATION`, as `lr_request_from_json` would, and with the
+ * user id when the line names one. The buffer needs no NUL terminator (a NUL byte in a line
+ * makes that line unreadable).
+ *
+ * The status is `LR_OK` when the run itself could be made, even if some inputs failed:
+ * `*report` (owned by the caller, freed with `lr_report_free`) counts them and holds every
+ * failure. `json_lines` may be `NULL` only when `len` is 0. The buffer is only read, and only
+ * during the call.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `json_lines` points to `len` readable bytes not modified during
+ * the call (or is `NULL` with `len` 0); `report` is valid for writing one pointer; `error` is
+ * `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_client_identify_many_json(const struct lr_client *client,
+                                            const char *json_lines,
+                                            size_t len,
+                                            size_t concurrency,
+                                            struct lr_report **report,
+                                            struct lr_error **error);
+
+/**
  * Frees a report and every failure it holds. `NULL` does nothing.
  *
  * # Safety
@@ -170,7 +204,8 @@ uint64_t lr_report_succeeded(const struct lr_report *report);
 size_t lr_report_failure_count(const struct lr_report *report);
 
 /**
- * The input index (position in the `requests` array) of failure `i`, or `UINT64_MAX` when `i`
+ * The input index (position in the `requests` array, or line number from 0 for
+ * `lr_client_identify_many_json`) of failure `i`, or `UINT64_MAX` when `i`
  * is out of range.
  *
  * # Safety

@@ -5,12 +5,25 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// TestBenchIdentifyMany is the Go side of bench/ffi_bench.sh: the same 20,000 PUTs through
-// IdentifyMany against the emulator at LOGROCKET_BENCH_URL. Skipped when that is unset.
+// cpuSeconds is the user and system CPU time this process has used so far (all its threads).
+func cpuSeconds() (user, system float64) {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0, 0
+	}
+	return time.Duration(usage.Utime.Nano()).Seconds(), time.Duration(usage.Stime.Nano()).Seconds()
+}
+
+// TestBenchIdentifyMany is the Go side of bench/ffi_bench.sh: the same PUTs as
+// bench/ffi_bench.rs and bench/ffi_bench.c through IdentifyMany against the emulator at
+// LOGROCKET_BENCH_URL (LOGROCKET_BENCH_COUNT of them, default 20,000). Skipped when that is
+// unset. Prints the same tab-separated row as the other two: caller, total, succeeded, seconds,
+// requests/s, user and system CPU seconds during the run.
 func TestBenchIdentifyMany(t *testing.T) {
 	url := os.Getenv("LOGROCKET_BENCH_URL")
 	if url == "" {
@@ -31,11 +44,14 @@ func TestBenchIdentifyMany(t *testing.T) {
 			Name: "Bench User", Traits: map[string]any{"plan": "pro", "seats": i},
 		}}
 	}
+	userBefore, systemBefore := cpuSeconds()
 	start := time.Now()
 	report, err := client.IdentifyMany(context.Background(), inputs)
 	seconds := time.Since(start).Seconds()
+	userAfter, systemAfter := cpuSeconds()
 	if err != nil || report.Succeeded != count {
 		t.Fatalf("%v %+v", err, report)
 	}
-	fmt.Printf("go\t%d\t%d\t%.3f\t%.0f\n", report.Total, report.Succeeded, seconds, float64(count)/seconds)
+	fmt.Printf("go\t%d\t%d\t%.3f\t%.0f\t%.3f\t%.3f\n", report.Total, report.Succeeded, seconds,
+		float64(count)/seconds, userAfter-userBefore, systemAfter-systemBefore)
 }

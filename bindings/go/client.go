@@ -137,7 +137,7 @@ func (c *Client) Close() error {
 // as a *TimeoutError wrapping context.DeadlineExceeded), while the request already under way is
 // left to finish within the client's own timeout.
 func (c *Client) Identify(ctx context.Context, userID string, in Identify) (*User, error) {
-	body, err := inputJSON(userID, in)
+	body, err := appendInput(make([]byte, 0, 160), userID, in)
 	if err != nil {
 		return nil, err
 	}
@@ -171,12 +171,14 @@ func (c *Client) identifyJSON(body []byte) (*User, error) {
 	return &out, nil
 }
 
+// newRequest makes a library request of one input in the JSON input form.
 func newRequest(body []byte) (*C.lr_request, error) {
-	cbody := C.CString(string(body))
-	defer C.free(unsafe.Pointer(cbody))
+	// The library reads the NUL-terminated text only during the call, so it may read Go memory
+	// (which holds no Go pointers) rather than a C copy.
+	body = append(body, 0)
 	var request *C.lr_request
 	var cerr *C.lr_error
-	if status := C.lr_request_from_json(nil, cbody, &request, &cerr); status != C.LR_OK {
+	if status := C.lr_request_from_json(nil, (*C.char)(unsafe.Pointer(&body[0])), &request, &cerr); status != C.LR_OK {
 		return nil, takeError(status, cerr)
 	}
 	return request, nil
@@ -215,20 +217,19 @@ func contextError(err error) error {
 	return err
 }
 
-// inputJSON writes the core's JSON input form. Strings are checked for UTF-8 here because
-// encoding/json would silently replace invalid bytes, changing the data sent.
-// inputJSON writes the core's JSON input form by hand: it is on the bulk path for every input,
-// and encoding/json's maps and reflection cost more than the request itself. Strings are
-// checked for UTF-8 first, since the core must see exactly the bytes the caller gave.
-func inputJSON(userID string, in Identify) ([]byte, error) {
+// appendInput appends one input in the core's JSON input form (one line of JSON, without a
+// newline) to buf. It is written by hand because it runs for every input of a bulk call, where
+// encoding/json's maps and reflection would cost more than the request itself. Strings are
+// checked for UTF-8 first, since the core must see exactly the bytes the caller gave; on error
+// the returned buffer holds whatever was appended, for the caller to cut off.
+func appendInput(buf []byte, userID string, in Identify) ([]byte, error) {
 	for _, field := range [...]struct{ name, value string }{
 		{"user_id", userID}, {"name", in.Name}, {"email", in.Email},
 	} {
 		if !utf8.ValidString(field.value) {
-			return nil, notUTF8(field.name)
+			return buf, notUTF8(field.name)
 		}
 	}
-	buf := make([]byte, 0, 160)
 	buf = append(buf, `{"user_id":`...)
 	buf = appendJSONString(buf, userID)
 	if in.Name != "" {
@@ -245,17 +246,17 @@ func inputJSON(userID string, in Identify) ([]byte, error) {
 		first := true
 		for key, value := range in.Traits {
 			if !utf8.ValidString(key) {
-				return nil, notUTF8("traits")
-			}
-			if s, ok := value.(string); ok && !utf8.ValidString(s) {
-				return nil, notUTF8("traits." + key)
+				return buf, notUTF8("traits")
 			}
 			if !first {
 				buf = append(buf, ',')
 			}
 			first = false
 			buf = append(appendJSONString(buf, key), ':')
-			buf = append(buf, traitJSON(value)...)
+			var ok bool
+			if buf, ok = appendTrait(buf, value); !ok {
+				return buf, notUTF8("traits." + key)
+			}
 		}
 		buf = append(buf, '}')
 	}
@@ -263,7 +264,7 @@ func inputJSON(userID string, in Identify) ([]byte, error) {
 		buf = append(buf, `,"unset":[`...)
 		for i, key := range in.Unset {
 			if !utf8.ValidString(key) {
-				return nil, notUTF8("traits")
+				return buf, notUTF8("traits")
 			}
 			if i > 0 {
 				buf = append(buf, ',')

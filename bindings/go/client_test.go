@@ -2,6 +2,7 @@ package logrocket
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -274,5 +275,80 @@ func TestStringsNeedingEscapesRoundTrip(t *testing.T) {
 	}
 	if user.Traits[tricky] != tricky || user.Traits["k\""] != "v" || len(user.Traits) != 2 {
 		t.Fatalf("traits changed on the way: %+v", user.Traits)
+	}
+}
+
+func TestIdentifyManyAcrossChunks(t *testing.T) {
+	emulator, client := startEmulator(t)
+	// More than two chunks, with failures found in Go (not UTF-8) and in the library
+	// (validation) in each, and on both sides of a chunk boundary.
+	count := 2*bulkChunk + 100
+	inputs := make([]Input, count)
+	for i := range inputs {
+		inputs[i] = Input{UserID: fmt.Sprintf("c%d", i), Identify: Identify{Traits: map[string]any{"i": i}}}
+	}
+	wantField := map[int]string{}
+	for _, i := range []int{0, bulkChunk - 1, bulkChunk, 2*bulkChunk + 99} {
+		inputs[i].Traits["bad"] = math.NaN()
+		wantField[i] = "traits.bad"
+	}
+	for _, i := range []int{1, bulkChunk + 1, 2 * bulkChunk} {
+		inputs[i].Email = "\xfe"
+		wantField[i] = "email"
+	}
+	inputs[5].UserID = ""
+	wantField[5] = "user_id"
+	report, err := client.IdentifyMany(context.Background(), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Total != count || report.Succeeded != count-len(wantField) || len(report.Failures) != len(wantField) {
+		t.Fatalf("total %d, succeeded %d, %d failures", report.Total, report.Succeeded, len(report.Failures))
+	}
+	for i, f := range report.Failures {
+		var v *ValidationError
+		if i > 0 && report.Failures[i-1].Index >= f.Index {
+			t.Errorf("failures out of order at %d", i)
+		}
+		if !errors.As(f.Err, &v) || v.Field != wantField[f.Index] || f.UserID != inputs[f.Index].UserID {
+			t.Errorf("failure %d: %+v", i, f)
+		}
+	}
+	if n := emulator.requestCount(); n != count-len(wantField) {
+		t.Errorf("%d requests", n)
+	}
+}
+
+type label string
+
+func TestTraitEncodingEdges(t *testing.T) {
+	_, client := startEmulator(t)
+	ctx := context.Background()
+	user, err := client.Identify(ctx, "edges", Identify{Traits: map[string]any{
+		"int": json.Number("12"), "float": json.Number("1.5e2"), "text": json.Number("abc"),
+		"plus": json.Number("+1"), "named": label("gold"), "big": new(big.Int).Lsh(big.NewInt(1), 70),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"int": "12", "float": "150", "text": "abc", "plus": "1",
+		"named": "gold", "big": "1180591620717411303424"}
+	for k, v := range want {
+		if user.Traits[k] != v {
+			t.Errorf("trait %s = %q, want %q", k, user.Traits[k], v)
+		}
+	}
+	// Never sent repaired: a named string or a number text that is not UTF-8 is refused.
+	for key, value := range map[string]any{"named": label("a\xffb"), "number": json.Number("\xff")} {
+		_, err := client.Identify(ctx, "edges", Identify{Traits: map[string]any{key: value}})
+		var v *ValidationError
+		if !errors.As(err, &v) || v.Field != "traits."+key {
+			t.Errorf("%s: got %v", key, err)
+		}
+	}
+	_, err = client.Identify(ctx, "edges", Identify{Traits: map[string]any{"nan": json.Number("NaN")}})
+	var v *ValidationError
+	if !errors.As(err, &v) || v.Field != "traits.nan" || v.Message != "Malformed request" {
+		t.Errorf("NaN number: got %v", err)
 	}
 }

@@ -173,7 +173,8 @@ func TestVectors(t *testing.T) {
 		for _, c := range doc["cases"].([]any) {
 			c := c.(map[string]any)
 			ran++
-			t.Run(c["name"].(string), func(t *testing.T) { runCase(t, emulator, client, c) })
+			t.Run(c["name"].(string), func(t *testing.T) { runCase(t, emulator, client, c, identifyOne) })
+			t.Run(c["name"].(string)+"/bulk", func(t *testing.T) { runCase(t, emulator, client, c, identifyInBulk) })
 		}
 		client.Close()
 	}
@@ -182,7 +183,34 @@ func TestVectors(t *testing.T) {
 	}
 }
 
-func runCase(t *testing.T, emulator *Emulator, client *Client, c map[string]any) {
+// identifyOne sends an input through Identify.
+func identifyOne(ctx context.Context, client *Client, id string, in Identify) (*User, error) {
+	return client.Identify(ctx, id, in)
+}
+
+// identifyInBulk sends an input through IdentifyMany, as the only input, and gives its failure's
+// error; it has no user to give (nil on success).
+func identifyInBulk(ctx context.Context, client *Client, id string, in Identify) (*User, error) {
+	report, err := client.IdentifyMany(ctx, []Input{{UserID: id, Identify: in}})
+	if err != nil {
+		return nil, err
+	}
+	if report.Total != 1 || report.Succeeded+len(report.Failures) != 1 {
+		return nil, fmt.Errorf("report %+v for one input", report)
+	}
+	if len(report.Failures) == 1 {
+		f := report.Failures[0]
+		if f.Index != 0 || f.UserID != id {
+			return nil, fmt.Errorf("failure of input %d, user %q, for input 0, user %q", f.Index, f.UserID, id)
+		}
+		return nil, f.Err
+	}
+	return nil, nil
+}
+
+// runCase runs one vector case: the input goes through send, the setup through Identify.
+func runCase(t *testing.T, emulator *Emulator, client *Client, c map[string]any,
+	send func(context.Context, *Client, string, Identify) (*User, error)) {
 	ctx := context.Background()
 	emulator.Reset()
 	if setup, ok := c["setup"].([]any); ok {
@@ -195,7 +223,7 @@ func runCase(t *testing.T, emulator *Emulator, client *Client, c map[string]any)
 	}
 	before := len(emulator.Requests())
 	id, in := toIdentify(t, c["input"].(map[string]any))
-	user, err := client.Identify(ctx, id, in)
+	user, err := send(ctx, client, id, in)
 	expect := c["expect"].(map[string]any)
 	if want, ok := expect["error"].(map[string]any); ok {
 		if err == nil {
@@ -224,6 +252,9 @@ func runCase(t *testing.T, emulator *Emulator, client *Client, c map[string]any)
 	}
 	if body := decode(t, []byte(sent[0].Body)); !sameJSON(body, want["body"]) {
 		t.Fatalf("body %s, expected %v", sent[0].Body, want["body"])
+	}
+	if user == nil { // sent in bulk: no user comes back
+		return
 	}
 	wantUser := expect["user"].(map[string]any)
 	name, _ := wantUser["name"].(string)

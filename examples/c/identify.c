@@ -1,4 +1,4 @@
-/* Identify one user from C. Uses LOGROCKET_API_KEY / LOGROCKET_APP_ID / LOGROCKET_BASE_URL when
+/* Identify one user from C, then a batch given as JSON Lines. Uses LOGROCKET_API_KEY / LOGROCKET_APP_ID / LOGROCKET_BASE_URL when
  * LOGROCKET_API_KEY is set; otherwise starts the in-process emulator so it runs anywhere.
  * Build: cargo build -p logrocket-ffi
  *        gcc -Iinclude examples/c/identify.c target/debug/liblogrocket_identify_ffi.a \
@@ -14,6 +14,7 @@ int main(void) {
     lr_client *client = NULL;
     lr_request *request = NULL;
     lr_user *user = NULL;
+    lr_report *report = NULL;
     lr_error *error = NULL;
     int code = 1;
 
@@ -39,6 +40,21 @@ int main(void) {
            lr_user_email(user), lr_version());
     for (size_t i = 0; i < lr_user_trait_count(user); i++)
         printf("  %s = %s\n", lr_user_trait_key(user, i), lr_user_trait_value(user, i));
+
+    /* A batch in one call, one input a line; a bad line fails alone, with its line number. */
+    static const char batch[] =
+        "{\"user_id\": \"user-43\", \"traits\": {\"plan\": \"team\", \"seats\": 5}}\n"
+        "{\"user_id\": \"user-44\", \"email\": \"ana@example.com\", \"unset\": [\"trial\"]}\n"
+        "{\"user_id\": \"user-45\", \"traits\": {\"address\": {\"city\": \"Paris\"}}}\n";
+    if (lr_client_identify_many_json(client, batch, sizeof batch - 1, 0, &report, &error) != LR_OK)
+        goto done;
+    printf("batch: %llu of %llu identified\n", (unsigned long long)lr_report_succeeded(report),
+           (unsigned long long)lr_report_total(report));
+    for (size_t i = 0; i < lr_report_failure_count(report); i++) {
+        const lr_error *failure = lr_report_failure_error(report, i);
+        printf("  line %llu (%s): %s: %s\n", (unsigned long long)lr_report_failure_index(report, i),
+               lr_report_failure_user_id(report, i), lr_error_field(failure), lr_error_message(failure));
+    }
     code = 0;
 
 done:
@@ -47,6 +63,7 @@ done:
                 lr_error_field(error) ? " in " : "", lr_error_field(error) ? lr_error_field(error) : "");
     }
     lr_error_free(error);
+    lr_report_free(report);
     lr_user_free(user);
     lr_request_free(request);
     lr_client_free(client);

@@ -1,11 +1,14 @@
-//! `lr_client_identify_many` and its `lr_report`.
+//! `lr_client_identify_many`, `lr_client_identify_many_json` and their `lr_report`.
 
 use std::ffi::{CString, c_char};
 use std::ptr;
 
+use logrocket_identify::{BulkReport, Error};
+
 use crate::args;
 use crate::client::lr_client;
 use crate::error::{c_string, lr_error, run, run_accessor};
+use crate::lines::{self, BadLine};
 use crate::request::lr_request;
 use crate::status::lr_status;
 
@@ -66,24 +69,108 @@ pub unsafe extern "C" fn lr_client_identify_many(
                 checked.iter().map(|r| Ok(r.inner.clone())),
                 (concurrency > 0).then_some(concurrency),
             );
-            let failures = outcome
-                .failures
-                .into_iter()
-                .map(|f| Failure {
-                    index: f.index,
-                    user_id: c_string(&f.user_id),
-                    error: f.error.into(),
+            args::give(report, lr_report::from_outcome(outcome, Vec::new()))
+        })
+    }
+}
+
+/// The argument name `lr_client_identify_many_json` reports errors under.
+const JSON_LINES: &str = "json_lines";
+
+/// Sends the users of a buffer of JSON Lines, one input a line in the JSON input form of
+/// `lr_request_from_json`, with at most `concurrency` requests in flight (0: the client's
+/// setting), and blocks until all are done. It is `lr_client_identify_many` without a request
+/// object per user: the whole batch crosses in one call and each line is read while the run
+/// goes, so it suits bindings and callers that already hold JSON.
+///
+/// Lines are separated by `\n` (a `\r` before it is ignored), and a final `\n` ends the last
+/// line. Every line is an input, so an input's index in the report is its line number counting
+/// from 0: a line that cannot be read (blank, not JSON, not the input form, or not UTF-8) is a
+/// failure with its index and reason, never skipped, and the other lines are still sent. A line
+/// that is not UTF-8 fails with `LR_ERR_INVALID_ARGUMENT` (field `"json_lines"`); every other
+/// unreadable line fails with `LR_ERR_VALIDATION`, as `lr_request_from_json` would, and with the
+/// user id when the line names one. The buffer needs no NUL terminator (a NUL byte in a line
+/// makes that line unreadable).
+///
+/// The status is `LR_OK` when the run itself could be made, even if some inputs failed:
+/// `*report` (owned by the caller, freed with `lr_report_free`) counts them and holds every
+/// failure. `json_lines` may be `NULL` only when `len` is 0. The buffer is only read, and only
+/// during the call.
+///
+/// # Safety
+///
+/// `client` is a live client; `json_lines` points to `len` readable bytes not modified during
+/// the call (or is `NULL` with `len` 0); `report` is valid for writing one pointer; `error` is
+/// `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_client_identify_many_json(
+    client: *const lr_client,
+    json_lines: *const c_char,
+    len: usize,
+    concurrency: usize,
+    report: *mut *mut lr_report,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(report, "report")?;
+            let client = args::handle(client, "client")?;
+            let buffer: &[u8] = if len == 0 {
+                &[]
+            } else if json_lines.is_null() {
+                return Err(lr_error::invalid_argument(JSON_LINES, "json_lines is NULL"));
+            } else {
+                // SAFETY: non-NULL, and the caller guarantees `len` readable bytes, unchanged
+                // during the call.
+                std::slice::from_raw_parts(json_lines.cast::<u8>(), len)
+            };
+            // Lines that cannot be read go to the core as failed inputs, so they keep their
+            // index; their reason and user id are kept here, since the core knows neither.
+            let mut bad_lines = Vec::new();
+            let inputs = lines::lines(buffer).enumerate().map(|(index, line)| {
+                lines::parse_line(line).map_err(|bad| {
+                    bad_lines.push((index as u64, bad));
+                    // A placeholder, replaced in the report by the line's own error.
+                    Error::Config(String::new())
                 })
-                .collect();
-            args::give(
-                report,
-                lr_report {
-                    total: outcome.total,
-                    succeeded: outcome.succeeded,
-                    failures,
+            });
+            let outcome = client
+                .inner
+                .identify_many(inputs, (concurrency > 0).then_some(concurrency));
+            args::give(report, lr_report::from_outcome(outcome, bad_lines))
+        })
+    }
+}
+
+impl lr_report {
+    /// The report of a core bulk run. `bad_lines` (sorted by index) replace the placeholder
+    /// failures the core recorded for inputs that could not be read.
+    fn from_outcome(outcome: BulkReport, bad_lines: Vec<(u64, BadLine)>) -> Self {
+        let mut bad_lines = bad_lines.into_iter().peekable();
+        let failures = outcome
+            .failures
+            .into_iter()
+            .map(
+                |f| match bad_lines.next_if(|(index, _)| *index == f.index) {
+                    Some((index, bad)) => Failure {
+                        index,
+                        user_id: c_string(&bad.user_id),
+                        error: bad.error.into_error(JSON_LINES),
+                    },
+                    None => Failure {
+                        index: f.index,
+                        user_id: c_string(&f.user_id),
+                        error: f.error.into(),
+                    },
                 },
             )
-        })
+            .collect();
+        lr_report {
+            total: outcome.total,
+            succeeded: outcome.succeeded,
+            failures,
+        }
     }
 }
 
@@ -148,7 +235,8 @@ pub unsafe extern "C" fn lr_report_failure_count(report: *const lr_report) -> us
     unsafe { read(report, 0, |r| r.failures.len()) }
 }
 
-/// The input index (position in the `requests` array) of failure `i`, or `UINT64_MAX` when `i`
+/// The input index (position in the `requests` array, or line number from 0 for
+/// `lr_client_identify_many_json`) of failure `i`, or `UINT64_MAX` when `i`
 /// is out of range.
 ///
 /// # Safety

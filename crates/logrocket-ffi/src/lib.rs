@@ -25,6 +25,7 @@ mod client;
 mod config;
 mod emulator;
 mod error;
+mod lines;
 mod request;
 mod status;
 mod user;

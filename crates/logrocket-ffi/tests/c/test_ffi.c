@@ -1,6 +1,7 @@
 /* C tests of include/logrocket_identify.h against the static library: every conformance vector
  * end to end against the in-process emulator, NULL and invalid UTF-8 at every kind of export,
- * field-by-field requests, bulk reports, error kinds, and 8 threads sharing one client.
+ * field-by-field requests, bulk reports (request objects and JSON Lines), error kinds, and 8
+ * threads sharing one client.
  * Usage: test_ffi <tests/vectors directory> */
 #include <dirent.h>
 #include <pthread.h>
@@ -70,6 +71,98 @@ static lr_status identify_input(const lr_client *client, const jvalue *input, lr
     lr_request_free(request);
     free(json);
     return status;
+}
+
+/* Sends one vector input as the only line of lr_client_identify_many_json. The input's source
+ * may span lines; JSON allows no raw line break inside a string, so each one is whitespace and
+ * becomes a space. On failure, *error is a copy of the line's error for the caller to read. */
+static lr_status identify_input_in_bulk(const lr_client *client, const jvalue *input,
+                                        lr_report **report, char *why, size_t n) {
+    char *line = json_source(input);
+    for (char *c = line; *c; c++)
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    lr_error *error = NULL;
+    lr_status status = lr_client_identify_many_json(client, line, strlen(line), 0, report, &error);
+    free(line);
+    if (status != LR_OK) {
+        snprintf(why, n, "bulk call failed: %s", lr_error_message(error));
+        lr_error_free(error);
+        return status;
+    }
+    if (lr_report_total(*report) != 1 ||
+        lr_report_succeeded(*report) + lr_report_failure_count(*report) != 1) {
+        snprintf(why, n, "report of %llu inputs for one line", (unsigned long long)lr_report_total(*report));
+        return LR_ERR_PANIC;
+    }
+    if (lr_report_failure_count(*report) == 1 && lr_report_failure_index(*report, 0) != 0) {
+        snprintf(why, n, "failure at index %llu", (unsigned long long)lr_report_failure_index(*report, 0));
+        return LR_ERR_PANIC;
+    }
+    return LR_OK;
+}
+
+/* The vector's case again, its input sent through the JSON Lines bulk call: the same error (kind,
+ * message, field), or the same request on the wire. */
+static bool run_case_in_bulk(const lr_emulator *emu, const lr_client *client, const jvalue *c,
+                             char *why, size_t n) {
+    lr_emulator_reset(emu, NULL);
+    const jvalue *setup = json_get(c, "setup");
+    for (size_t i = 0; setup && i < setup->count; i++) {
+        lr_user *user = NULL;
+        lr_error *error = NULL;
+        lr_status status = identify_input(client, setup->items[i], &user, &error);
+        if (status != LR_OK) snprintf(why, n, "setup %zu: %s", i, lr_error_message(error));
+        lr_user_free(user);
+        lr_error_free(error);
+        if (status != LR_OK) return false;
+    }
+    size_t before = lr_emulator_request_count(emu);
+    lr_report *report = NULL;
+    if (identify_input_in_bulk(client, json_get(c, "input"), &report, why, n) != LR_OK) {
+        lr_report_free(report);
+        return false;
+    }
+    const jvalue *expect = json_get(c, "expect");
+    const jvalue *want_error = json_get(expect, "error");
+    const lr_error *error = lr_report_failure_error(report, 0);
+    bool ok = true;
+    if (want_error) {
+        const jvalue *kind = json_get(want_error, "kind"), *message = json_get(want_error, "message"),
+                     *field = json_get(want_error, "field");
+        if (!error) {
+            snprintf(why, n, "succeeded, expected %s", message->str);
+            ok = false;
+        } else if (!same(lr_error_kind(error), kind->str) || !same(lr_error_message(error), message->str) ||
+                   !same(lr_error_field(error), field ? field->str : NULL)) {
+            snprintf(why, n, "got %s / %s / %s", lr_error_kind(error), lr_error_message(error),
+                     lr_error_field(error));
+            ok = false;
+        } else if (same(kind->str, "validation") && lr_emulator_request_count(emu) != before) {
+            snprintf(why, n, "a validation error sent a request");
+            ok = false;
+        }
+    } else if (error) {
+        snprintf(why, n, "failed: %s: %s (%s)", lr_error_kind(error), lr_error_message(error),
+                 lr_error_field(error));
+        ok = false;
+    } else if (lr_emulator_request_count(emu) != before + 1) {
+        snprintf(why, n, "%zu requests sent", lr_emulator_request_count(emu) - before);
+        ok = false;
+    } else {
+        const jvalue *want = json_get(expect, "request");
+        lr_recorded_request *sent = NULL;
+        lr_emulator_request(emu, before, &sent, NULL);
+        jvalue *body = json_parse(lr_recorded_request_body(sent));
+        if (!same(lr_recorded_request_path(sent), json_get(want, "path")->str) ||
+            !json_equal(body, json_get(want, "body"))) {
+            snprintf(why, n, "sent %s %s", lr_recorded_request_path(sent), lr_recorded_request_body(sent));
+            ok = false;
+        }
+        json_free(body);
+        lr_recorded_request_free(sent);
+    }
+    lr_report_free(report);
+    return ok;
 }
 
 static bool user_matches(const lr_user *user, const jvalue *expected, char *why, size_t n) {
@@ -195,6 +288,8 @@ static void test_vectors(const lr_emulator *emu, const char *dir) {
                 bool ok = run_case(emu, client, list->items[i], why, sizeof why);
                 cases++;
                 CHECK(ok, "vector %s / %s: %s", entry->d_name, name, why);
+                ok = run_case_in_bulk(emu, client, list->items[i], why, sizeof why);
+                CHECK(ok, "vector %s / %s, as JSON Lines: %s", entry->d_name, name, why);
             }
             lr_client_free(client);
         }
@@ -203,7 +298,7 @@ static void test_vectors(const lr_emulator *emu, const char *dir) {
     }
     closedir(d);
     CHECK(files >= 9 && cases > 50, "only %d files, %d cases", files, cases);
-    printf("ok   vectors: %d cases from %d files\n", cases, files);
+    printf("ok   vectors: %d cases from %d files, one by one and as JSON Lines\n", cases, files);
 }
 
 static void expect_invalid(lr_status status, lr_error *error, const char *field, int line) {
@@ -293,6 +388,31 @@ static void test_null_and_invalid_utf8(const lr_emulator *emu) {
     CHECK(lr_client_identify_many(client, NULL, 0, 0, &report, NULL) == LR_OK, "empty bulk");
     CHECK(lr_report_total(report) == 0, "empty report");
     lr_report_free(report);
+    report = NULL;
+    static const char one_line[] = "{\"user_id\": \"u\"}\n";
+    EXPECT_INVALID(lr_client_identify_many_json(NULL, one_line, sizeof one_line - 1, 0, &report, E), "client");
+    EXPECT_INVALID(lr_client_identify_many_json(client, NULL, 5, 0, &report, E), "json_lines");
+    EXPECT_INVALID(lr_client_identify_many_json(client, one_line, sizeof one_line - 1, 0, NULL, E), "report");
+    CHECK(report == NULL, "no report on failure");
+    CHECK(lr_client_identify_many_json(client, NULL, 0, 0, &report, NULL) == LR_OK, "empty JSON Lines");
+    CHECK(lr_report_total(report) == 0 && lr_report_failure_count(report) == 0, "empty JSON Lines report");
+    lr_report_free(report);
+    report = NULL;
+    /* Invalid UTF-8 in one line: that line fails as an invalid argument, the others are sent. */
+    static const char bad_line[] = "{\"user_id\": \"ok-1\"}\n{\"user_id\": \"a\xff\"}\n{\"user_id\": \"ok-2\"}";
+    lr_error *error = NULL;
+    CHECK(lr_client_identify_many_json(client, bad_line, sizeof bad_line - 1, 0, &report, &error) == LR_OK,
+          "bulk with a non-UTF-8 line: %s", lr_error_message(error));
+    CHECK(lr_report_total(report) == 3 && lr_report_succeeded(report) == 2 && lr_report_failure_count(report) == 1,
+          "non-UTF-8 counts");
+    const lr_error *line_error = lr_report_failure_error(report, 0);
+    CHECK(lr_report_failure_index(report, 0) == 1 && lr_error_status(line_error) == LR_ERR_INVALID_ARGUMENT &&
+              same(lr_error_kind(line_error), "invalid_argument") && same(lr_error_field(line_error), "json_lines") &&
+              strstr(lr_error_message(line_error), "UTF-8") != NULL,
+          "non-UTF-8 line: %llu %s %s", (unsigned long long)lr_report_failure_index(report, 0),
+          lr_error_field(line_error), lr_error_message(line_error));
+    lr_report_free(report);
+    report = NULL;
 
     EXPECT_INVALID(lr_emulator_start(bad, (lr_emulator **)&user, E), "api_key");
     EXPECT_INVALID(lr_emulator_reset(NULL, E), "emulator");
@@ -453,6 +573,104 @@ static void test_bulk(const lr_emulator *emu) {
     printf("ok   bulk report\n");
 }
 
+static void test_bulk_json_lines(const lr_emulator *emu) {
+    lr_client *client = client_for(emu, "acme", "web");
+    lr_emulator_reset(emu, NULL);
+    /* 7 good lines (one with a CRLF ending, one with escapes, one with markers left to the
+     * core's reader) and 6 bad ones, each failing for its own reason. */
+    static const char lines[] =
+        "{\"user_id\": \"j-0\", \"name\": \"Zero\", \"traits\": {\"plan\": \"pro\", \"seats\": 3}}\n"
+        "\n"                                                              /* 1: blank */
+        "{\"user_id\": \"j-2\", \"timestamp\": 1700000000000}\r\n"
+        "not json\n"                                                      /* 3 */
+        "{\"user_id\": \"j-4\", \"trait\": {}}\n"                         /* 4: unknown key */
+        "{\"user_id\": \"j-5\", \"traits\": {\"x\": {\"$float\": \"NaN\"}}}\n" /* 5: NaN */
+        "{\"user_id\": \"\"}\n"                                           /* 6: empty id */
+        "{\"user_id\": \"j \\\"7\\\" \\u00e9\", \"unset\": [\"old\"]}\n"
+        "{\"user_id\": 8, \"traits\": {\"big\": {\"$bigint\": \"123456789012345678901234567890\"}}}\n"
+        "{\"user_id\": \"j-9\", \"name\": \"x\", \"name\": \"y\"}\n"
+        "[\"j-10\"]\n"                                                    /* 10: not an object */
+        "{\"user_id\": \"j-11\", \"email\": \"e@example.com\"}\n"
+        "{\"user_id\": \"j-12\"}\n"
+        "{\"user_id\": \"beyond len\"}\n";
+    /* The last line lies past `len`: the buffer is read by length, not to a NUL. */
+    size_t len = (size_t)(strstr(lines, "{\"user_id\": \"beyond len\"}") - lines);
+    lr_report *report = NULL;
+    lr_error *error = NULL;
+    lr_status status = lr_client_identify_many_json(client, lines, len, 4, &report, &error);
+    CHECK(status == LR_OK, "bulk JSON Lines: %s", lr_error_message(error));
+    CHECK(lr_report_total(report) == 13 && lr_report_succeeded(report) == 7 && lr_report_failure_count(report) == 6,
+          "counts %llu %llu %zu", (unsigned long long)lr_report_total(report),
+          (unsigned long long)lr_report_succeeded(report), lr_report_failure_count(report));
+    static const struct {
+        uint64_t index;
+        const char *user_id, *field, *message, *detail_part;
+    } want[] = {
+        {1, "", "input", "Malformed request", "not valid JSON"},
+        {3, "", "input", "Malformed request", "not valid JSON"},
+        {4, "j-4", "trait", "Malformed request", "unknown key"},
+        {5, "j-5", "traits.x", "Malformed request", "NaN"},
+        {6, "", "user_id", "userID is required", NULL},
+        {10, "", "input", "Malformed request", "JSON object"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0] && i < lr_report_failure_count(report); i++) {
+        const lr_error *e = lr_report_failure_error(report, i);
+        const char *detail = lr_error_detail(e);
+        CHECK(lr_report_failure_index(report, i) == want[i].index &&
+                  same(lr_report_failure_user_id(report, i), want[i].user_id) &&
+                  lr_error_status(e) == LR_ERR_VALIDATION && same(lr_error_field(e), want[i].field) &&
+                  same(lr_error_message(e), want[i].message) &&
+                  (!want[i].detail_part || (detail && strstr(detail, want[i].detail_part))),
+              "failure %zu: index %llu user %s field %s message %s detail %s", i,
+              (unsigned long long)lr_report_failure_index(report, i), lr_report_failure_user_id(report, i),
+              lr_error_field(e), lr_error_message(e), detail ? detail : "(none)");
+    }
+    CHECK(lr_emulator_request_count(emu) == 7, "sent %zu", lr_emulator_request_count(emu));
+    lr_report_free(report);
+
+    /* What was sent is what the lines say. */
+    lr_user *user = NULL;
+    lr_request *request = NULL;
+    lr_request_new("j-0", &request, NULL);
+    CHECK(lr_client_identify(client, request, &user, NULL) == LR_OK && same(lr_user_name(user), "Zero") &&
+              lr_user_trait_count(user) == 2 && same(lr_user_trait_value(user, 1), "3"),
+          "j-0: %s", lr_user_json(user));
+    lr_user_free(user);
+    lr_request_free(request);
+    request = NULL;
+    user = NULL;
+    lr_request_new("8", &request, NULL);
+    CHECK(lr_client_identify(client, request, &user, NULL) == LR_OK &&
+              same(lr_user_trait_value(user, 0), "123456789012345678901234567890"),
+          "8: %s", lr_user_json(user));
+    lr_user_free(user);
+    lr_request_free(request);
+    request = NULL;
+    user = NULL;
+    lr_request_new("j \"7\" \xc3\xa9", &request, NULL);
+    CHECK(lr_client_identify(client, request, &user, NULL) == LR_OK, "j 7 was stored");
+    lr_user_free(user);
+    lr_request_free(request);
+
+    /* Many lines at once, with the client's concurrency. */
+    enum { N = 500 };
+    char *many = malloc((size_t)N * 64);
+    size_t used = 0;
+    for (int i = 0; i < N; i++)
+        used += (size_t)sprintf(many + used, "{\"user_id\": \"m-%d\", \"traits\": {\"n\": %d}}\n", i, i);
+    lr_emulator_reset(emu, NULL);
+    report = NULL;
+    CHECK(lr_client_identify_many_json(client, many, used, 0, &report, NULL) == LR_OK, "many");
+    CHECK(lr_report_total(report) == N && lr_report_succeeded(report) == N && lr_report_failure_count(report) == 0,
+          "many: %llu of %llu", (unsigned long long)lr_report_succeeded(report),
+          (unsigned long long)lr_report_total(report));
+    CHECK(lr_emulator_request_count(emu) == N, "many sent %zu", lr_emulator_request_count(emu));
+    lr_report_free(report);
+    free(many);
+    lr_client_free(client);
+    printf("ok   bulk JSON Lines: counts, every bad line with its index and reason\n");
+}
+
 enum { THREADS = 8, PER_THREAD = 40 };
 typedef struct { const lr_client *client; int id; int ok; } worker_arg;
 
@@ -512,6 +730,7 @@ int main(int argc, char **argv) {
     test_field_by_field(emu);
     test_error_kinds(emu);
     test_bulk(emu);
+    test_bulk_json_lines(emu);
     test_threads(emu);
     lr_emulator_stop(emu);
     printf("%d checks, %d failures\n", checks, failures);
