@@ -5,7 +5,8 @@
 # one `logrocket emulator` running in another process (release builds).
 #
 # Each program reports its wall time and the user + system CPU time its process spent during
-# the run (getrusage deltas). The callers run in ROUNDS rounds (default 5), one of each per
+# the run (getrusage deltas). Every run starts from the caller's own values (Rust builders, C
+# setters, Go structs) and includes turning them into requests, since a caller pays for that too. The callers run in ROUNDS rounds (default 5), one of each per
 # round, in rotated order, with the emulator reset before each run, so a busy moment on the
 # machine hits every caller alike. The table gives medians, and ratios to Rust taken within each
 # round (then the median of those). On a machine where client and server share the CPUs, the

@@ -66,7 +66,7 @@ pub unsafe extern "C" fn lr_client_identify_many(
                 checked.push(args::handle(pointer, &format!("requests[{i}]"))?);
             }
             let outcome = client.inner.identify_many(
-                checked.iter().map(|r| Ok(r.inner.clone())),
+                checked.iter().map(|r| Ok(&r.inner)),
                 (concurrency > 0).then_some(concurrency),
             );
             args::give(report, lr_report::from_outcome(outcome, Vec::new()))

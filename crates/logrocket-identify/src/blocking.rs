@@ -1,5 +1,6 @@
 //! A blocking client for code without an async runtime (and for the C and Go bindings).
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use futures::stream;
@@ -68,14 +69,15 @@ impl BlockingClient {
     }
 
     /// Sends every input of an iterator, pulled lazily; see [`Client::identify_each`].
-    pub fn identify_each<I, F>(
+    pub fn identify_each<I, R, F>(
         &self,
         inputs: I,
         concurrency: Option<usize>,
         on_outcome: F,
     ) -> BulkSummary
     where
-        I: IntoIterator<Item = Result<IdentifyRequest>>,
+        I: IntoIterator<Item = Result<R>>,
+        R: Borrow<IdentifyRequest>,
         F: FnMut(BulkOutcome),
     {
         self.runtime.block_on(self.client.identify_each(
@@ -86,9 +88,10 @@ impl BlockingClient {
     }
 
     /// Sends every input of an iterator and reports every failure; see [`Client::identify_many`].
-    pub fn identify_many<I>(&self, inputs: I, concurrency: Option<usize>) -> BulkReport
+    pub fn identify_many<I, R>(&self, inputs: I, concurrency: Option<usize>) -> BulkReport
     where
-        I: IntoIterator<Item = Result<IdentifyRequest>>,
+        I: IntoIterator<Item = Result<R>>,
+        R: Borrow<IdentifyRequest>,
     {
         self.runtime
             .block_on(self.client.identify_many(stream::iter(inputs), concurrency))

@@ -1,5 +1,7 @@
 //! Bulk identify: a lazy stream in, at most `concurrency` requests in flight, every outcome out.
 
+use std::borrow::Borrow;
+
 use futures::{Stream, StreamExt};
 
 use crate::client::Client;
@@ -53,14 +55,18 @@ impl Client {
     /// more than `concurrency` (default: the client's) are ever buffered or in flight, and calls
     /// `on_outcome` for each as it completes. Inputs that are already errors (a row that could
     /// not be read) are reported as failures without being sent. Returns the counts.
-    pub async fn identify_each<S, F>(
+    ///
+    /// Inputs may be requests or references to them (anything that borrows as one), so a
+    /// caller that keeps its requests need not copy them.
+    pub async fn identify_each<S, R, F>(
         &self,
         inputs: S,
         concurrency: Option<usize>,
         mut on_outcome: F,
     ) -> BulkSummary
     where
-        S: Stream<Item = Result<IdentifyRequest>>,
+        S: Stream<Item = Result<R>>,
+        R: Borrow<IdentifyRequest>,
         F: FnMut(BulkOutcome),
     {
         let concurrency = concurrency.unwrap_or(self.config().concurrency).max(1);
@@ -70,11 +76,14 @@ impl Client {
             .map(|(index, input)| async move {
                 let index = index as u64;
                 match input {
-                    Ok(request) => BulkOutcome {
-                        index,
-                        result: self.identify(&request).await,
-                        user_id: request.user_id,
-                    },
+                    Ok(request) => {
+                        let request = request.borrow();
+                        BulkOutcome {
+                            index,
+                            result: self.identify(request).await,
+                            user_id: request.user_id.clone(),
+                        }
+                    }
                     Err(error) => BulkOutcome {
                         index,
                         user_id: String::new(),
@@ -98,9 +107,10 @@ impl Client {
 
     /// Sends every input and returns a report holding every failure. For inputs too large to
     /// keep their failures in memory, use [`Client::identify_each`].
-    pub async fn identify_many<S>(&self, inputs: S, concurrency: Option<usize>) -> BulkReport
+    pub async fn identify_many<S, R>(&self, inputs: S, concurrency: Option<usize>) -> BulkReport
     where
-        S: Stream<Item = Result<IdentifyRequest>>,
+        S: Stream<Item = Result<R>>,
+        R: Borrow<IdentifyRequest>,
     {
         let mut failures = Vec::new();
         let summary = self

@@ -137,6 +137,26 @@ fn the_blocking_client_sends_one_and_many() {
     );
 }
 
+/// A caller that keeps its requests lends them rather than copying them.
+#[test]
+fn requests_can_be_lent_to_a_bulk_run() {
+    let emulator = emulator();
+    let client = builder(&emulator).build_blocking().unwrap();
+    let requests: Vec<IdentifyRequest> = (0..20).map(user).collect();
+    let report = client.identify_many(requests.iter().map(Ok), None);
+    assert_eq!((report.total, report.succeeded), (20, 20));
+    let report = client.identify_many([Ok(&requests[0]), Ok(&IdentifyRequest::new(""))], Some(2));
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(
+        (
+            report.failures[0].index,
+            report.failures[0].user_id.as_str()
+        ),
+        (1, "")
+    );
+    assert_eq!(requests.len(), 20, "still the caller's");
+}
+
 #[test]
 fn the_blocking_client_is_shared_across_threads() {
     let emulator = emulator();
