@@ -1,5 +1,5 @@
-//! The HTTP layer itself: keep-alive reuse, servers that close connections, and TLS that is
-//! always verified.
+//! The HTTP layer itself: keep-alive reuse, servers that close connections, oversized answers,
+//! and TLS that is always verified.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -181,4 +181,34 @@ async fn https_to_a_plain_server_is_a_transport_error() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
     assert!(error.message().contains("TLS handshake"), "{error}");
+}
+
+/// An answer body past 4 MiB (a misconfigured proxy, say) is an error, not memory spent on it.
+#[tokio::test]
+async fn an_oversized_answer_is_refused() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if read_request(&mut stream).await {
+                    let size = 5 << 20;
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let chunk = vec![b' '; 64 << 10];
+                    for _ in 0..size / chunk.len() {
+                        if stream.write_all(&chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let error = client_for(&url)
+        .identify(&IdentifyRequest::new("u"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert!(error.message().contains("length limit"), "{error}");
 }

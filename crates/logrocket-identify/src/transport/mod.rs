@@ -12,12 +12,17 @@ mod pool;
 use bytes::Bytes;
 use http::header::HOST;
 use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use tokio_rustls::TlsConnector;
 
 use crate::error::{Error, Result};
 pub(crate) use endpoint::Endpoint;
 use pool::Pool;
+
+/// The most of an answer's body that is read. The API answers with a small user object or an
+/// error message; a larger body (a misconfigured proxy, say) is an error rather than memory
+/// spent on it.
+const MAX_BODY: usize = 4 << 20;
 
 /// An answer, read in full.
 pub(crate) struct Reply {
@@ -74,7 +79,13 @@ impl Transport {
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let (parts, body) = response.into_parts();
-                    let body = body.collect().await.map_err(|e| transport(&e))?.to_bytes();
+                    let body = Limited::new(body, MAX_BODY)
+                        .collect()
+                        .await
+                        .map_err(|e| Error::Transport {
+                            message: format!("reading the answer: {}", describe(&*e)),
+                        })?
+                        .to_bytes();
                     self.pool.put(sender);
                     return Ok(Reply {
                         status: parts.status,
