@@ -122,6 +122,17 @@ impl EmulatorState {
         lock(&self.shared.requests).iter().cloned().collect()
     }
 
+    /// How many requests are recorded, without copying them.
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.requests).len()
+    }
+
+    /// A copy of recorded request `index` (0 is the oldest kept), without copying the others:
+    /// reading a log of n requests one at a time stays linear.
+    pub fn request(&self, index: usize) -> Option<RecordedRequest> {
+        lock(&self.shared.requests).get(index).cloned()
+    }
+
     /// Forgets all users and recorded requests, and clears the fault script and rate.
     pub fn reset(&self) {
         lock(&self.shared.users).clear();

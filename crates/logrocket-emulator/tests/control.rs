@@ -76,6 +76,20 @@ async fn requests_route_lists_api_requests_only() {
 }
 
 #[tokio::test]
+async fn requests_read_one_at_a_time_match_the_log() {
+    let emulator = emulator();
+    let client = client();
+    for id in ["u1", "u2", "u3"] {
+        put(&client, &emulator, id, "{}").await;
+    }
+    let state = emulator.state();
+    assert_eq!(state.request_count(), 3);
+    let one_by_one: Vec<RecordedRequest> = (0..3).filter_map(|i| state.request(i)).collect();
+    assert_eq!(one_by_one, state.requests());
+    assert_eq!(state.request(3), None);
+}
+
+#[tokio::test]
 async fn unknown_control_routes_are_404_and_not_logged() {
     let emulator = emulator();
     let response = client()

@@ -148,7 +148,7 @@ pub unsafe extern "C" fn lr_emulator_request_count(emulator: *const lr_emulator)
     // SAFETY: the caller guarantees `emulator` is NULL or live.
     run_accessor(0, || {
         // SAFETY: the caller guarantees the pointer is NULL or live.
-        unsafe { emulator.as_ref() }.map_or(0, |e| e.inner.state().requests().len())
+        unsafe { emulator.as_ref() }.map_or(0, |e| e.inner.state().request_count())
     })
 }
 
@@ -171,15 +171,9 @@ pub unsafe extern "C" fn lr_emulator_request(
         run(error, || {
             args::clear_out(out, "out")?;
             let emulator = args::handle(emulator, "emulator")?;
-            let request = emulator
-                .inner
-                .state()
-                .requests()
-                .into_iter()
-                .nth(index)
-                .ok_or_else(|| {
-                    lr_error::invalid_argument("index", format!("no recorded request {index}"))
-                })?;
+            let request = emulator.inner.state().request(index).ok_or_else(|| {
+                lr_error::invalid_argument("index", format!("no recorded request {index}"))
+            })?;
             args::give(out, lr_recorded_request::from(request))
         })
     }
