@@ -11,7 +11,7 @@ use http_body_util::Full;
 
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::error::{Error, Result};
-use crate::path::user_path;
+use crate::path::{push_segment, users_path};
 use crate::request::IdentifyRequest;
 use crate::retry::{SharedPause, backoff, is_retryable_status, parse_retry_after};
 use crate::transport::{Endpoint, Transport};
@@ -27,6 +27,9 @@ pub struct Client {
 struct Inner {
     config: ClientConfig,
     transport: Transport,
+    /// The base URL's path and `/v1/orgs/<org>/apps/<app>/users/`, encoded once: only the user
+    /// id changes from request to request.
+    users_path: String,
     authorization: HeaderValue,
     user_agent: HeaderValue,
     pause: SharedPause,
@@ -81,10 +84,16 @@ impl Client {
         // Redirects are never followed (they would carry the key elsewhere; the API does not
         // redirect), and no proxy is used.
         let transport = Transport::new(Endpoint::parse(&config.base_url)?)?;
+        let users_path = format!(
+            "{}{}",
+            transport.endpoint().base_path,
+            users_path(&config.org_id, &config.app_id)
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 transport,
+                users_path,
                 authorization,
                 user_agent,
                 pause: SharedPause::default(),
@@ -101,12 +110,9 @@ impl Client {
     pub async fn identify(&self, request: &IdentifyRequest) -> Result<User> {
         let body = Bytes::from(request.encode_body()?);
         let config = &self.inner.config;
-        // Only the path changes per request: the base URL was taken apart once.
-        let path = format!(
-            "{}{}",
-            self.inner.transport.endpoint().base_path,
-            user_path(&config.org_id, &config.app_id, &request.user_id)
-        );
+        let mut path = String::with_capacity(self.inner.users_path.len() + request.user_id.len());
+        path.push_str(&self.inner.users_path);
+        push_segment(&mut path, &request.user_id);
         // Every byte of the path is an unreserved character or a percent escape, which a URI
         // path always accepts; map the error anyway rather than panic.
         let uri = Uri::try_from(path).map_err(|e| Error::Transport {

@@ -17,12 +17,24 @@ pub fn encode_segment(segment: &str) -> String {
 
 /// `/v1/orgs/<org>/apps/<app>/users/<user_id>`, every part encoded as a segment.
 pub fn user_path(org_id: &str, app_id: &str, user_id: &str) -> String {
+    let mut path = users_path(org_id, app_id);
+    push_segment(&mut path, user_id);
+    path
+}
+
+/// `/v1/orgs/<org>/apps/<app>/users/`: what every path of one app starts with, so a client can
+/// encode it once.
+pub(crate) fn users_path(org_id: &str, app_id: &str) -> String {
     format!(
-        "/v1/orgs/{}/apps/{}/users/{}",
+        "/v1/orgs/{}/apps/{}/users/",
         encode_segment(org_id),
-        encode_segment(app_id),
-        encode_segment(user_id)
+        encode_segment(app_id)
     )
+}
+
+/// Appends `segment`, percent-encoded, to `path`.
+pub(crate) fn push_segment(path: &mut String, segment: &str) {
+    path.extend(utf8_percent_encode(segment, SEGMENT));
 }
 
 #[cfg(test)]
