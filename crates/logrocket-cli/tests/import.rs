@@ -122,6 +122,30 @@ fn bad_csv_rows_go_to_the_rejects_file_and_good_rows_to_the_api() {
 }
 
 #[test]
+fn a_csv_row_that_is_not_utf8_is_rejected_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = emulator();
+    let mut bytes = format!("{HEADER}\nu1,Ann,,1700000000000,pro,10\n").into_bytes();
+    bytes.extend_from_slice(b"u2,B\xffb,,,free,3\nu3,Cee,,,team,4\n");
+    let file = dir.path().join("users.csv");
+    std::fs::write(&file, bytes).unwrap();
+    let mut command = logrocket(dir.path());
+    command.arg("import").arg(&file).arg("--no-progress");
+    command.args(connection_flags(&emulator));
+    run(command, None).expect_code(1);
+    let rejects = read_rejects(&dir.path().join("users.csv.rejects.jsonl"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(error_of(&rejects[0]), (3, "Malformed request", "input"));
+    assert_eq!(rejects[0]["error"]["detail"], "the row is not valid UTF-8");
+    // Kept as its cells, the bad byte shown as U+FFFD.
+    assert_eq!(
+        rejects[0]["input"],
+        json!(["u2", "B\u{fffd}b", "", "", "free", "3"])
+    );
+    assert_eq!(emulator.state().users().len(), 2);
+}
+
+#[test]
 fn a_fixed_rejects_file_imports_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = emulator();

@@ -30,10 +30,10 @@ pub struct Row {
 /// What a row said, kept while its request is in flight so a reject can be written.
 #[derive(Debug)]
 pub enum RowInput {
-    /// A CSV record whose cells match the header.
+    /// A CSV record whose cells match the header (one buffer for all of them).
     Csv {
         header: Arc<[String]>,
-        cells: Vec<String>,
+        cells: csv::StringRecord,
     },
     /// The identify input as JSON, or the raw text (or cells) of a row that could not be read
     /// as one.
@@ -136,34 +136,40 @@ fn next_csv(
         Err(e) => return Some(Err(CliError::usage(format!("cannot read the CSV: {e}")))),
     }
     let line = record.position().map_or(0, |p| p.line());
-    let fields: Vec<String> = record
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
-    if fields.len() != header.len() {
+    // The cells as text, for a row refused before it becomes a request.
+    let lossy = |record: &csv::ByteRecord| -> Vec<String> {
+        record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    };
+    if record.len() != header.len() {
         return Some(Ok(Row {
             line,
-            input: RowInput::Json(Value::from(fields.clone())),
+            input: RowInput::Json(Value::from(lossy(&record))),
             request: Err(bad_row(format!(
                 "the row has {} fields but the header has {}",
-                fields.len(),
+                record.len(),
                 header.len()
             ))),
         }));
     }
-    if std::str::from_utf8(record.as_slice()).is_err() {
-        return Some(Ok(Row {
-            line,
-            input: RowInput::Json(Value::from(fields)),
-            request: Err(bad_row("the row is not valid UTF-8")),
-        }));
-    }
-    let request = csv_request(header, &fields);
+    let cells = match csv::StringRecord::from_byte_record(record) {
+        Ok(cells) => cells,
+        Err(e) => {
+            return Some(Ok(Row {
+                line,
+                input: RowInput::Json(Value::from(lossy(&e.into_byte_record()))),
+                request: Err(bad_row("the row is not valid UTF-8")),
+            }));
+        }
+    };
+    let request = csv_request(header, &cells);
     Some(Ok(Row {
         line,
         input: RowInput::Csv {
             header: Arc::clone(header),
-            cells: fields,
+            cells,
         },
         request,
     }))
@@ -171,14 +177,14 @@ fn next_csv(
 
 /// The request a CSV row makes, by the same rules as its JSON form ([`csv_input`]) read by
 /// `IdentifyRequest::from_json_value`, without building that JSON for every row.
-fn csv_request(header: &[String], cells: &[String]) -> Result<IdentifyRequest, Error> {
+fn csv_request(header: &[String], cells: &csv::StringRecord) -> Result<IdentifyRequest, Error> {
     let mut request = IdentifyRequest::default();
     for (column, value) in header.iter().zip(cells) {
         match column.as_str() {
-            "user_id" => request.user_id.clone_from(value),
+            "user_id" => value.clone_into(&mut request.user_id),
             _ if value.is_empty() => {}
-            "name" => request.name = Some(value.clone()),
-            "email" => request.email = Some(value.clone()),
+            "name" => request.name = Some(value.to_owned()),
+            "email" => request.email = Some(value.to_owned()),
             "timestamp" => match value.trim().parse::<i64>() {
                 Ok(ms) => request.timestamp_ms = Some(ms),
                 // Not an integer: the JSON form's rules give the error, with its message.
@@ -190,7 +196,7 @@ fn csv_request(header: &[String], cells: &[String]) -> Result<IdentifyRequest, E
             key => {
                 request
                     .traits
-                    .insert(key.to_owned(), TraitValue::String(value.clone()));
+                    .insert(key.to_owned(), TraitValue::String(value.to_owned()));
             }
         }
     }
@@ -199,11 +205,11 @@ fn csv_request(header: &[String], cells: &[String]) -> Result<IdentifyRequest, E
 
 /// A CSV row as the identify input. Empty cells are left out rather than sent as blanks,
 /// since a blank trait would remove it: a sparse column must not wipe users' traits.
-fn csv_input(header: &[String], cells: &[String]) -> Value {
+fn csv_input(header: &[String], cells: &csv::StringRecord) -> Value {
     let mut input = Map::new();
     let mut traits = Map::new();
     for (column, value) in header.iter().zip(cells) {
-        let value = value.clone();
+        let value = value.to_owned();
         if column == "user_id" {
             input.insert(column.clone(), Value::String(value));
         } else if value.is_empty() {
@@ -320,7 +326,7 @@ mod tests {
             ["u5", "", "", "-7", "", "", ""],
         ];
         for row in rows {
-            let cells: Vec<String> = row.map(String::from).to_vec();
+            let cells = csv::StringRecord::from(row.to_vec());
             let fast = csv_request(&header, &cells).map_err(|e| e.to_string());
             let json = IdentifyRequest::from_json_value(&csv_input(&header, &cells))
                 .map_err(|e| Error::from(e).to_string());
