@@ -1,6 +1,5 @@
 //! A blocking client for code without an async runtime (and for the C and Go bindings).
 
-use std::borrow::Borrow;
 use std::fmt;
 
 use futures::stream;
@@ -9,6 +8,7 @@ use crate::bulk::{BulkOutcome, BulkReport, BulkSummary};
 use crate::client::Client;
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::error::{Error, Result};
+use crate::prepared::BulkInput;
 use crate::request::IdentifyRequest;
 use crate::user::User;
 
@@ -77,7 +77,7 @@ impl BlockingClient {
     ) -> BulkSummary
     where
         I: IntoIterator<Item = Result<R>>,
-        R: Borrow<IdentifyRequest>,
+        R: BulkInput,
         F: FnMut(BulkOutcome),
     {
         self.runtime.block_on(self.client.identify_each(
@@ -91,7 +91,7 @@ impl BlockingClient {
     pub fn identify_many<I, R>(&self, inputs: I, concurrency: Option<usize>) -> BulkReport
     where
         I: IntoIterator<Item = Result<R>>,
-        R: Borrow<IdentifyRequest>,
+        R: BulkInput,
     {
         self.runtime
             .block_on(self.client.identify_many(stream::iter(inputs), concurrency))

@@ -1,12 +1,10 @@
 //! Bulk identify: a lazy stream in, at most `concurrency` requests in flight, every outcome out.
 
-use std::borrow::Borrow;
-
 use futures::{Stream, StreamExt};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::request::IdentifyRequest;
+use crate::prepared::BulkInput;
 use crate::user::User;
 
 /// One input's outcome, reported as soon as it is known (in completion order, not input order).
@@ -56,8 +54,9 @@ impl Client {
     /// `on_outcome` for each as it completes. Inputs that are already errors (a row that could
     /// not be read) are reported as failures without being sent. Returns the counts.
     ///
-    /// Inputs may be requests or references to them (anything that borrows as one), so a
-    /// caller that keeps its requests need not copy them.
+    /// Inputs may be requests, references to them (anything that borrows as one), so a caller
+    /// that keeps its requests need not copy them, or requests prepared ahead
+    /// ([`IdentifyRequest::prepare`](crate::IdentifyRequest::prepare)) on another thread.
     pub async fn identify_each<S, R, F>(
         &self,
         inputs: S,
@@ -66,7 +65,7 @@ impl Client {
     ) -> BulkSummary
     where
         S: Stream<Item = Result<R>>,
-        R: Borrow<IdentifyRequest>,
+        R: BulkInput,
         F: FnMut(BulkOutcome),
     {
         let concurrency = concurrency.unwrap_or(self.config().concurrency).max(1);
@@ -76,12 +75,16 @@ impl Client {
             .map(|(index, input)| async move {
                 let index = index as u64;
                 match input {
-                    Ok(request) => {
-                        let request = request.borrow();
+                    Ok(input) => {
+                        let (user_id, body) = input.into_parts();
+                        let result = match body {
+                            Ok(body) => self.send_body(&user_id, body).await,
+                            Err(invalid) => Err(invalid.into()),
+                        };
                         BulkOutcome {
                             index,
-                            result: self.identify(request).await,
-                            user_id: request.user_id.clone(),
+                            result,
+                            user_id,
                         }
                     }
                     Err(error) => BulkOutcome {
@@ -110,7 +113,7 @@ impl Client {
     pub async fn identify_many<S, R>(&self, inputs: S, concurrency: Option<usize>) -> BulkReport
     where
         S: Stream<Item = Result<R>>,
-        R: Borrow<IdentifyRequest>,
+        R: BulkInput,
     {
         let mut failures = Vec::new();
         let summary = self

@@ -109,10 +109,15 @@ impl Client {
     /// Validates and sends one request, retrying as configured, and returns the stored user.
     pub async fn identify(&self, request: &IdentifyRequest) -> Result<User> {
         let body = Bytes::from(request.encode_body()?);
+        self.send_body(&request.user_id, body).await
+    }
+
+    /// Sends an encoded body for `user_id`, retrying as configured.
+    pub(crate) async fn send_body(&self, user_id: &str, body: Bytes) -> Result<User> {
         let config = &self.inner.config;
-        let mut path = String::with_capacity(self.inner.users_path.len() + request.user_id.len());
+        let mut path = String::with_capacity(self.inner.users_path.len() + user_id.len());
         path.push_str(&self.inner.users_path);
-        push_segment(&mut path, &request.user_id);
+        push_segment(&mut path, user_id);
         // Every byte of the path is an unreserved character or a percent escape, which a URI
         // path always accepts; map the error anyway rather than panic.
         let uri = Uri::try_from(path).map_err(|e| Error::Transport {
@@ -123,7 +128,7 @@ impl Client {
             self.inner.pause.wait().await;
             let attempt = tokio::time::timeout(
                 config.timeout,
-                self.attempt(uri.clone(), body.clone(), &request.user_id),
+                self.attempt(uri.clone(), body.clone(), user_id),
             )
             .await
             .unwrap_or_else(|_| Attempt::Retry {

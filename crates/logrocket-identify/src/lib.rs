@@ -25,6 +25,7 @@ mod error;
 mod json_input;
 pub mod limits;
 mod path;
+mod prepared;
 mod request;
 mod retry;
 mod trait_value;
@@ -41,6 +42,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorKind, Result, ValidationError};
 pub use path::{encode_segment, user_path};
+pub use prepared::{BulkInput, PreparedRequest};
 pub use request::IdentifyRequest;
 pub use retry::is_retryable_status;
 pub use trait_value::TraitValue;

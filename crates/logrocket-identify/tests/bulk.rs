@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{builder, emulator, status};
 use logrocket_emulator::{Fault, FaultRate};
-use logrocket_identify::{Error, ErrorKind, IdentifyRequest, TraitValue, ValidationError};
+use logrocket_identify::{
+    Error, ErrorKind, IdentifyRequest, PreparedRequest, TraitValue, ValidationError,
+};
 
 fn user(i: u64) -> IdentifyRequest {
     IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i)
@@ -155,6 +157,41 @@ fn requests_can_be_lent_to_a_bulk_run() {
         (1, "")
     );
     assert_eq!(requests.len(), 20, "still the caller's");
+}
+
+/// Requests validated and encoded ahead (on a reading thread, say) send as the same bytes as
+/// the requests they came from; an invalid one is refused by `prepare` itself.
+#[test]
+fn prepared_requests_send_what_their_requests_would() {
+    let emulator = emulator();
+    let client = builder(&emulator).build_blocking().unwrap();
+    let requests: Vec<IdentifyRequest> = (0..10).map(user).collect();
+    let prepared: Vec<PreparedRequest> = requests.iter().map(|r| r.prepare().unwrap()).collect();
+    assert_eq!(prepared[3].user_id(), "user-3");
+    let report = client.identify_many(prepared.into_iter().map(Ok), None);
+    assert_eq!((report.total, report.succeeded), (10, 10));
+    let mut sent_prepared: Vec<(String, String)> = emulator
+        .state()
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.body))
+        .collect();
+    emulator.state().reset();
+    client.identify_many(requests.iter().map(Ok), Some(1));
+    let mut sent_plain: Vec<(String, String)> = emulator
+        .state()
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.body))
+        .collect();
+    sent_prepared.sort();
+    sent_plain.sort();
+    assert_eq!(sent_prepared, sent_plain);
+
+    let invalid = IdentifyRequest::new("u")
+        .trait_value("score", f64::NAN)
+        .prepare();
+    assert_eq!(invalid.unwrap_err().field, "traits.score");
 }
 
 #[test]

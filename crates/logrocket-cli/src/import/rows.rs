@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use logrocket_identify::{Error, IdentifyRequest, TraitValue, ValidationError};
+use logrocket_identify::{Error, IdentifyRequest, PreparedRequest, TraitValue, ValidationError};
 use serde_json::{Map, Value};
 
 use crate::cli::InputFormat;
@@ -24,7 +24,8 @@ pub struct Row {
     /// 1-based line in the file (for CSV, where the record starts).
     pub line: u64,
     pub input: RowInput,
-    pub request: Result<IdentifyRequest, Error>,
+    /// Validated and encoded here, on the reading thread, so the sending thread only sends.
+    pub request: Result<PreparedRequest, Error>,
 }
 
 /// What a row said, kept while its request is in flight so a reject can be written.
@@ -121,6 +122,10 @@ impl Iterator for RowSource {
     }
 }
 
+fn prepare(request: IdentifyRequest) -> Result<PreparedRequest, Error> {
+    request.prepare().map_err(Error::from)
+}
+
 fn bad_row(detail: impl Into<String>) -> Error {
     Error::Validation(ValidationError::malformed("input", detail))
 }
@@ -164,7 +169,7 @@ fn next_csv(
             }));
         }
     };
-    let request = csv_request(header, &cells);
+    let request = csv_request(header, &cells).and_then(prepare);
     Some(Ok(Row {
         line,
         input: RowInput::Csv {
@@ -258,7 +263,9 @@ fn next_jsonl(reader: &mut impl BufRead, line: &mut u64) -> Option<Result<Row, C
                 }
                 other => other,
             };
-            let request = IdentifyRequest::from_json_value(&input).map_err(Error::from);
+            let request = IdentifyRequest::from_json_value(&input)
+                .map_err(Error::from)
+                .and_then(prepare);
             Row {
                 line: *line,
                 input: RowInput::Json(input),
