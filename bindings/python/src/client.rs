@@ -154,7 +154,7 @@ impl NativeClient {
             traits,
             unset,
         };
-        let request = convert::request(user_id, args).map_err(|r| r.into_py_err(py))?;
+        let request = convert::request(user_id, args).map_err(|(_, r)| r.into_py_err(py))?;
         let core = self.core(py)?;
         let outcome = wait_blocking(py, async move { core.identify(&request).await })?;
         outcome.map(PyUser::from).map_err(|e| to_py_err(py, e))
@@ -182,7 +182,7 @@ impl NativeClient {
             traits,
             unset,
         };
-        let request = convert::request(user_id, args).map_err(|r| r.into_py_err(py))?;
+        let request = convert::request(user_id, args).map_err(|(_, r)| r.into_py_err(py))?;
         let core = self.core(py)?;
         let task = runtime()?.spawn(async move {
             let outcome = core.identify(&request).await;
@@ -243,7 +243,7 @@ pub fn validate<'py>(
         traits,
         unset,
     };
-    let request = convert::request(user_id, args).map_err(|r| r.into_py_err(py))?;
+    let request = convert::request(user_id, args).map_err(|(_, r)| r.into_py_err(py))?;
     request
         .validate()
         .map_err(|e| crate::errors::validation_to_py_err(py, e))

@@ -54,33 +54,49 @@ pub struct Args<'py> {
     pub unset: Option<Bound<'py, PyAny>>,
 }
 
-pub fn request(user_id: &Bound<'_, PyAny>, args: Args<'_>) -> Result<IdentifyRequest, Rejected> {
-    let mut request = IdentifyRequest::new(string(user_id, "user_id")?);
-    request.name = optional_string(args.name.as_ref(), "name")?;
-    request.email = optional_string(args.email.as_ref(), "email")?;
+/// The request the arguments make, or the field that was wrong and why.
+pub fn request(
+    user_id: &Bound<'_, PyAny>,
+    args: Args<'_>,
+) -> Result<IdentifyRequest, (String, Rejected)> {
+    // Names the field a conversion error belongs to, so a bulk row reports it as a single
+    // call's exception would have said it.
+    fn at<T, E: Into<Rejected>>(
+        field: &str,
+        result: Result<T, E>,
+    ) -> Result<T, (String, Rejected)> {
+        result.map_err(|e| (field.to_owned(), e.into()))
+    }
+    let mut request = IdentifyRequest::new(at("user_id", string(user_id, "user_id"))?);
+    request.name = at("name", optional_string(args.name.as_ref(), "name"))?;
+    request.email = at("email", optional_string(args.email.as_ref(), "email"))?;
     request.timestamp_ms = match args.timestamp.as_ref().filter(|t| !t.is_none()) {
-        Some(timestamp) => Some(timestamp_ms(timestamp)?),
+        Some(timestamp) => Some(at("timestamp", timestamp_ms(timestamp))?),
         None => None,
     };
     if let Some(traits) = args.traits.as_ref().filter(|t| !t.is_none()) {
-        for item in traits.call_method0("items")?.try_iter()? {
-            let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-            request
-                .traits
-                .insert(string(&key, "trait keys")?, trait_value(&value)?);
+        for item in at(
+            "traits",
+            traits.call_method0("items").and_then(|i| i.try_iter()),
+        )? {
+            let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
+                at("traits", item.and_then(|i| i.extract()))?;
+            let key = at("traits", string(&key, "trait keys"))?;
+            let value = at(&format!("traits.{key}"), trait_value(&value))?;
+            request.traits.insert(key, value);
         }
     }
     if let Some(unset) = args.unset.as_ref().filter(|u| !u.is_none()) {
         if unset.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err(
-                "unset must be a list of trait names, not a single str",
-            )
-            .into());
+            return Err((
+                "unset".to_owned(),
+                PyTypeError::new_err("unset must be a list of trait names, not a single str")
+                    .into(),
+            ));
         }
-        for key in unset.try_iter()? {
-            request
-                .traits
-                .insert(string(&key?, "unset entries")?, TraitValue::Remove);
+        for key in at("unset", unset.try_iter())? {
+            let key = at("unset", key.and_then(|k| string(&k, "unset entries")))?;
+            request.traits.insert(key, TraitValue::Remove);
         }
     }
     Ok(request)
@@ -129,7 +145,7 @@ pub fn row(row: &Bound<'_, PyAny>) -> Result<IdentifyRequest, (String, Rejected)
     let Some(user_id) = user_id else {
         return Ok(IdentifyRequest::new(""));
     };
-    request(&user_id, args).map_err(|rejected| ("input".to_owned(), rejected))
+    request(&user_id, args)
 }
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {

@@ -84,6 +84,39 @@ def test_every_failed_row_is_reported(emulator: Emulator, client: lr.Client) -> 
     assert getattr(nested.error, "field") == "traits.nested"
 
 
+def test_a_bad_row_names_the_field_that_is_wrong(client: lr.Client) -> None:
+    rows: list[Any] = [
+        {"user_id": 5},
+        {"user_id": "u", "name": 5},
+        {"user_id": "u", "email": ["x"]},
+        {"user_id": "u", "timestamp": "yesterday"},
+        {"user_id": "u", "traits": 5},
+        {"user_id": "u", "traits": {1: "x"}},
+        {"user_id": "u", "traits": {"plan": object()}},
+        {"user_id": "u", "unset": "plan"},
+        {"user_id": "u", "unset": [1]},
+        "not a dict",
+    ]
+    report = client.identify_many(rows)
+    fields = [getattr(f.error, "field") for f in report.failures]
+    assert fields == [
+        "user_id",
+        "name",
+        "email",
+        "timestamp",
+        "traits",
+        "traits",
+        "traits.plan",
+        "unset",
+        "unset",
+        "input",
+    ]
+    assert all(isinstance(f.error, lr.ValidationError) for f in report.failures)
+    name = report.failures[1].error
+    assert name.message == "Malformed request"
+    assert "name must be str, got int" in str(name)
+
+
 def test_empty_input(client: lr.Client) -> None:
     report = client.identify_many([])
     assert (report.total, report.succeeded, report.failed, report.ok) == (0, 0, 0, True)
