@@ -100,6 +100,17 @@ async fn sequential_requests_reuse_one_connection() {
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
+/// "localhost" may resolve to ::1 before 127.0.0.1: an address that refuses is passed over for
+/// the next.
+#[tokio::test]
+async fn localhost_reaches_a_server_on_127_0_0_1_whatever_the_resolver_gives_first() {
+    let (url, connections) = counting_server(false).await;
+    let port = url.rsplit(':').next().unwrap();
+    let client = client_for(&format!("http://localhost:{port}"));
+    client.identify(&IdentifyRequest::new("u")).await.unwrap();
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
 /// No request may be lost to a connection the pool kept after the server said it would close
 /// it: with no retries allowed, every request still succeeds, each on a new connection.
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Opening a connection: TCP, TLS when the endpoint is https, then an HTTP/1.1 handshake.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -29,14 +31,12 @@ pub(crate) fn tls_connector() -> Result<TlsConnector> {
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
+/// How long one address of several may take to accept before the next is tried: a host whose
+/// first address (often IPv6) silently drops packets must not cost the whole attempt.
+const NEXT_ADDRESS_AFTER: Duration = Duration::from_secs(1);
+
 pub(crate) async fn connect(endpoint: &Endpoint, tls: Option<&TlsConnector>) -> Result<Sender> {
-    let address = (endpoint.host.as_str(), endpoint.port);
-    let tcp = TcpStream::connect(address).await.map_err(|e| {
-        transport(format!(
-            "cannot connect to {}:{}: {e}",
-            endpoint.host, endpoint.port
-        ))
-    })?;
+    let tcp = tcp_connect(&endpoint.host, endpoint.port).await?;
     // Requests are small and answered one at a time: send each at once.
     tcp.set_nodelay(true)
         .map_err(|e| transport(format!("cannot set up the connection: {e}")))?;
@@ -55,6 +55,43 @@ pub(crate) async fn connect(endpoint: &Endpoint, tls: Option<&TlsConnector>) -> 
             handshake(stream).await
         }
     }
+}
+
+/// Connects to the first address of `host` that accepts, in the resolver's order.
+async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream> {
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| transport(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    first_accepting(&addresses)
+        .await
+        .map_err(|last_error| transport(format!("cannot connect to {host}:{port}: {last_error}")))
+}
+
+/// The first of `addresses` to accept a connection, or the last one's error.
+async fn first_accepting(addresses: &[SocketAddr]) -> std::result::Result<TcpStream, String> {
+    let mut last_error = None;
+    for (i, address) in addresses.iter().enumerate() {
+        let attempt = TcpStream::connect(address);
+        let outcome = if i + 1 < addresses.len() {
+            tokio::time::timeout(NEXT_ADDRESS_AFTER, attempt)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "no answer",
+                    ))
+                })
+        } else {
+            // The last address has what is left of the attempt's own timeout.
+            attempt.await
+        };
+        match outcome {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last_error = Some(format!("{address}: {e}")),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| "the name resolved to no address".to_owned()))
 }
 
 async fn handshake<T>(io: T) -> Result<Sender>
@@ -76,4 +113,29 @@ where
 
 fn transport(message: String) -> Error {
     Error::Transport { message }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_address_that_refuses_is_passed_over_for_the_next() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap();
+        // A port that was just free: nothing listens there now.
+        let closed = {
+            let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            spare.local_addr().unwrap()
+        };
+        let tcp = first_accepting(&[closed, open]).await.unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), open);
+        let error = first_accepting(&[closed]).await.unwrap_err();
+        assert!(error.starts_with(&closed.to_string()), "{error}");
+        assert_eq!(
+            first_accepting(&[]).await.unwrap_err(),
+            "the name resolved to no address"
+        );
+    }
 }
