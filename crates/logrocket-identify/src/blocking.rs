@@ -5,6 +5,7 @@ use std::fmt;
 use futures::stream;
 
 use crate::bulk::{BulkOutcome, BulkReport, BulkSummary};
+use crate::cancel::Cancel;
 use crate::client::Client;
 use crate::config::{ClientBuilder, ClientConfig};
 use crate::error::{Error, Result};
@@ -68,6 +69,22 @@ impl BlockingClient {
         self.runtime.block_on(self.client.identify(request))
     }
 
+    /// [`identify`](Self::identify), unless `cancel` fires first: then `None` at once, and the
+    /// request is abandoned (its connection closed, nothing retried).
+    pub fn identify_unless_cancelled(
+        &self,
+        request: &IdentifyRequest,
+        cancel: &Cancel,
+    ) -> Option<Result<User>> {
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                () = cancel.fired() => None,
+                result = self.client.identify(request) => Some(result),
+            }
+        })
+    }
+
     /// Sends every input of an iterator, pulled lazily; see [`Client::identify_each`].
     pub fn identify_each<I, R, F>(
         &self,
@@ -95,5 +112,26 @@ impl BlockingClient {
     {
         self.runtime
             .block_on(self.client.identify_many(stream::iter(inputs), concurrency))
+    }
+
+    /// [`identify_many`](Self::identify_many), unless `cancel` fires first: then `None` at
+    /// once; no further input is read, and requests in flight are abandoned.
+    pub fn identify_many_unless_cancelled<I, R>(
+        &self,
+        inputs: I,
+        concurrency: Option<usize>,
+        cancel: &Cancel,
+    ) -> Option<BulkReport>
+    where
+        I: IntoIterator<Item = Result<R>>,
+        R: BulkInput,
+    {
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                () = cancel.fired() => None,
+                report = self.client.identify_many(stream::iter(inputs), concurrency) => Some(report),
+            }
+        })
     }
 }

@@ -19,6 +19,7 @@
 mod api_key;
 mod blocking;
 mod bulk;
+mod cancel;
 mod client;
 mod config;
 mod error;
@@ -35,6 +36,7 @@ mod user;
 pub use api_key::ApiKey;
 pub use blocking::BlockingClient;
 pub use bulk::{BulkFailure, BulkOutcome, BulkReport, BulkSummary};
+pub use cancel::Cancel;
 pub use client::Client;
 pub use config::{
     ClientBuilder, ClientConfig, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES,
