@@ -57,7 +57,17 @@ typedef enum lr_status {
    * The in-process emulator could not be started.
    */
   LR_ERR_EMULATOR = 8,
+  /**
+   * The call's `lr_cancel` was fired before it finished; what it had in flight was abandoned.
+   */
+  LR_ERR_CANCELED = 9,
 } lr_status;
+
+/**
+ * A one-way switch: once fired, every call watching it returns `LR_ERR_CANCELED` at once and
+ * abandons what it had in flight. Opaque; safe to fire from any thread, while calls watch it.
+ */
+typedef struct lr_cancel lr_cancel;
 
 /**
  * A client of the User Identification API. Opaque and thread-safe: any number of threads may
@@ -232,6 +242,70 @@ const char *lr_report_failure_user_id(const struct lr_report *report, size_t i);
  * `report` is `NULL` or a live report; the error lives as long as the report.
  */
 const struct lr_error *lr_report_failure_error(const struct lr_report *report, size_t i);
+
+/**
+ * Makes an unfired switch in `*out`, owned by the caller and freed with `lr_cancel_free` once
+ * no call watches it.
+ *
+ * # Safety
+ *
+ * `out` is valid for writing one pointer; `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_cancel_new(struct lr_cancel **out, struct lr_error **error);
+
+/**
+ * Fires the switch: calls watching it now end with `LR_ERR_CANCELED`, and so does any call
+ * made with it later. Firing again does nothing; `NULL` does nothing.
+ *
+ * # Safety
+ *
+ * `cancel` is `NULL` or a live switch.
+ */
+void lr_cancel_fire(const struct lr_cancel *cancel);
+
+/**
+ * Frees a switch. `NULL` does nothing.
+ *
+ * # Safety
+ *
+ * `cancel` is `NULL` or a switch from `lr_cancel_new`, not freed yet, that no call is
+ * watching.
+ */
+void lr_cancel_free(struct lr_cancel *cancel);
+
+/**
+ * `lr_client_identify`, watching `cancel`: if it is fired before the call is done, the call
+ * returns `LR_ERR_CANCELED` at once (`*user` `NULL`) and the request in flight is abandoned. A
+ * `NULL` `cancel` watches nothing (exactly `lr_client_identify`).
+ *
+ * # Safety
+ *
+ * As `lr_client_identify`; `cancel` is `NULL` or a live switch, not freed during the call.
+ */
+enum lr_status lr_client_identify_cancellable(const struct lr_client *client,
+                                              const struct lr_request *request,
+                                              const struct lr_cancel *cancel,
+                                              struct lr_user **user,
+                                              struct lr_error **error);
+
+/**
+ * `lr_client_identify_many_json`, watching `cancel`: if it is fired before the run is done,
+ * the call returns `LR_ERR_CANCELED` at once (`*report` `NULL`), reads no further line and
+ * abandons the requests in flight (some users may already be stored). A `NULL` `cancel`
+ * watches nothing (exactly `lr_client_identify_many_json`).
+ *
+ * # Safety
+ *
+ * As `lr_client_identify_many_json`; `cancel` is `NULL` or a live switch, not freed during
+ * the call.
+ */
+enum lr_status lr_client_identify_many_json_cancellable(const struct lr_client *client,
+                                                        const char *json_lines,
+                                                        size_t len,
+                                                        size_t concurrency,
+                                                        const struct lr_cancel *cancel,
+                                                        struct lr_report **report,
+                                                        struct lr_error **error);
 
 /**
  * Checks the configuration and creates a client. Bad configuration gives `LR_ERR_CONFIG` with a
@@ -553,8 +627,8 @@ enum lr_status lr_error_status(const struct lr_error *error);
 
 /**
  * The error's kind as a lower-case word: `"validation"`, `"api"`, `"transport"`, `"timeout"`,
- * `"config"`, `"invalid_argument"`, `"panic"` or `"emulator"`. Static: never free it. `NULL`
- * gives `NULL`.
+ * `"config"`, `"invalid_argument"`, `"panic"`, `"emulator"` or `"canceled"`. Static: never
+ * free it. `NULL` gives `NULL`.
  *
  * # Safety
  *

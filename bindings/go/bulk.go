@@ -34,7 +34,7 @@ type Report struct {
 // IdentifyMany sends every input with at most Config.Concurrency in flight and reports every
 // failure; nothing is dropped silently. The context bounds the wait as in Identify.
 func (c *Client) IdentifyMany(ctx context.Context, inputs []Input) (*Report, error) {
-	return bounded(ctx, func() (*Report, error) { return c.identifyMany(inputs) })
+	return bounded(ctx, func(cancel *C.lr_cancel) (*Report, error) { return c.identifyMany(inputs, cancel) })
 }
 
 // bulkChunk is how many inputs cross to the library per call: written as JSON Lines into one
@@ -68,7 +68,7 @@ func (b *batch) fill(inputs []Input, start int, report *Report) {
 	}
 }
 
-func (c *Client) identifyMany(inputs []Input) (*Report, error) {
+func (c *Client) identifyMany(inputs []Input, cancel *C.lr_cancel) (*Report, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.handle == nil {
@@ -78,7 +78,7 @@ func (c *Client) identifyMany(inputs []Input) (*Report, error) {
 	var b batch
 	for start := 0; start < len(inputs); start += bulkChunk {
 		b.fill(inputs, start, report)
-		if err := c.send(&b, inputs, report); err != nil {
+		if err := c.send(&b, inputs, report, cancel); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +87,7 @@ func (c *Client) identifyMany(inputs []Input) (*Report, error) {
 }
 
 // send sends one batch through the library's bulk call and adds its outcome to the report.
-func (c *Client) send(b *batch, inputs []Input, report *Report) error {
+func (c *Client) send(b *batch, inputs []Input, report *Report, cancel *C.lr_cancel) error {
 	if len(b.positions) == 0 {
 		return nil
 	}
@@ -96,7 +96,7 @@ func (c *Client) send(b *batch, inputs []Input, report *Report) error {
 	// The library reads the buffer only during the call, so it may read Go memory (which holds
 	// no Go pointers) rather than a C copy.
 	lines := (*C.char)(unsafe.Pointer(unsafe.SliceData(b.lines)))
-	status := C.lr_client_identify_many_json(c.handle, lines, C.size_t(len(b.lines)), 0, &out, &cerr)
+	status := C.lr_client_identify_many_json_cancellable(c.handle, lines, C.size_t(len(b.lines)), 0, cancel, &out, &cerr)
 	if status != C.LR_OK {
 		return takeError(C.lr_status(status), cerr)
 	}

@@ -141,10 +141,10 @@ func (c *Client) Identify(ctx context.Context, userID string, in Identify) (*Use
 	if err != nil {
 		return nil, err
 	}
-	return bounded(ctx, func() (*User, error) { return c.identifyJSON(body) })
+	return bounded(ctx, func(cancel *C.lr_cancel) (*User, error) { return c.identifyJSON(body, cancel) })
 }
 
-func (c *Client) identifyJSON(body []byte) (*User, error) {
+func (c *Client) identifyJSON(body []byte, cancel *C.lr_cancel) (*User, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.handle == nil {
@@ -157,7 +157,7 @@ func (c *Client) identifyJSON(body []byte) (*User, error) {
 	defer C.lr_request_free(request)
 	var user *C.lr_user
 	var cerr *C.lr_error
-	if status := C.lr_client_identify(c.handle, request, &user, &cerr); status != C.LR_OK {
+	if status := C.lr_client_identify_cancellable(c.handle, request, cancel, &user, &cerr); status != C.LR_OK {
 		return nil, takeError(status, cerr)
 	}
 	defer C.lr_user_free(user)
@@ -184,28 +184,39 @@ func newRequest(body []byte) (*C.lr_request, error) {
 	return request, nil
 }
 
-// bounded runs call, returning early when ctx ends first.
-func bounded[T any](ctx context.Context, call func() (T, error)) (T, error) {
+// bounded runs call, returning early when ctx ends first. The call watches a library switch
+// (lr_cancel) that is fired when ctx ends, so the library abandons the request at once instead
+// of running on to its own timeout; bounded waits for it to return, so nothing of the call
+// outlives bounded (and Close never waits on an abandoned call).
+func bounded[T any](ctx context.Context, call func(cancel *C.lr_cancel) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, contextError(err)
 	}
 	if ctx.Done() == nil {
-		return call()
+		return call(nil)
 	}
+	var cancel *C.lr_cancel
+	var cerr *C.lr_error
+	if status := C.lr_cancel_new(&cancel, &cerr); status != C.LR_OK {
+		return zero, takeError(status, cerr)
+	}
+	defer C.lr_cancel_free(cancel)
 	type result struct {
 		value T
 		err   error
 	}
 	done := make(chan result, 1)
 	go func() {
-		value, err := call()
+		value, err := call(cancel)
 		done <- result{value, err}
 	}()
 	select {
 	case r := <-done:
 		return r.value, r.err
 	case <-ctx.Done():
+		C.lr_cancel_fire(cancel)
+		<-done
 		return zero, contextError(ctx.Err())
 	}
 }

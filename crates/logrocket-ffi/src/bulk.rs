@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use logrocket_identify::{BulkReport, Error};
+use logrocket_identify::{BulkReport, Cancel, Error};
 
 use crate::args;
 use crate::client::lr_client;
@@ -114,32 +114,56 @@ pub unsafe extern "C" fn lr_client_identify_many_json(
     // SAFETY: forwarded under the caller's guarantees.
     unsafe {
         run(error, || {
-            args::clear_out(report, "report")?;
-            let client = args::handle(client, "client")?;
-            let buffer: &[u8] = if len == 0 {
-                &[]
-            } else if json_lines.is_null() {
-                return Err(lr_error::invalid_argument(JSON_LINES, "json_lines is NULL"));
-            } else {
-                // SAFETY: non-NULL, and the caller guarantees `len` readable bytes, unchanged
-                // during the call.
-                std::slice::from_raw_parts(json_lines.cast::<u8>(), len)
-            };
-            // Lines that cannot be read go to the core as failed inputs, so they keep their
-            // index; their reason and user id are kept here, since the core knows neither.
-            let mut bad_lines = Vec::new();
-            let inputs = lines::lines(buffer).enumerate().map(|(index, line)| {
-                lines::parse_line(line).map_err(|bad| {
-                    bad_lines.push((index as u64, bad));
-                    // A placeholder, replaced in the report by the line's own error.
-                    Error::Config(String::new())
-                })
-            });
-            let outcome = client
-                .inner
-                .identify_many(inputs, (concurrency > 0).then_some(concurrency));
-            args::give(report, lr_report::from_outcome(outcome, bad_lines))
+            identify_many_json(client, json_lines, len, concurrency, None, report)
         })
+    }
+}
+
+/// The body of `lr_client_identify_many_json` and its cancellable form.
+///
+/// # Safety
+///
+/// As `lr_client_identify_many_json`.
+pub(crate) unsafe fn identify_many_json(
+    client: *const lr_client,
+    json_lines: *const c_char,
+    len: usize,
+    concurrency: usize,
+    cancel: Option<&Cancel>,
+    report: *mut *mut lr_report,
+) -> Result<(), lr_error> {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        args::clear_out(report, "report")?;
+        let client = args::handle(client, "client")?;
+        let buffer: &[u8] = if len == 0 {
+            &[]
+        } else if json_lines.is_null() {
+            return Err(lr_error::invalid_argument(JSON_LINES, "json_lines is NULL"));
+        } else {
+            // SAFETY: non-NULL, and the caller guarantees `len` readable bytes, unchanged
+            // during the call.
+            std::slice::from_raw_parts(json_lines.cast::<u8>(), len)
+        };
+        // Lines that cannot be read go to the core as failed inputs, so they keep their
+        // index; their reason and user id are kept here, since the core knows neither.
+        let mut bad_lines = Vec::new();
+        let inputs = lines::lines(buffer).enumerate().map(|(index, line)| {
+            lines::parse_line(line).map_err(|bad| {
+                bad_lines.push((index as u64, bad));
+                // A placeholder, replaced in the report by the line's own error.
+                Error::Config(String::new())
+            })
+        });
+        let concurrency = (concurrency > 0).then_some(concurrency);
+        let outcome = match cancel {
+            None => client.inner.identify_many(inputs, concurrency),
+            Some(cancel) => client
+                .inner
+                .identify_many_unless_cancelled(inputs, concurrency, cancel)
+                .ok_or_else(lr_error::canceled)?,
+        };
+        args::give(report, lr_report::from_outcome(outcome, bad_lines))
     }
 }
 

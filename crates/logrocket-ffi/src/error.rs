@@ -46,6 +46,17 @@ impl lr_error {
         }
     }
 
+    pub(crate) fn canceled() -> Self {
+        lr_error {
+            status: lr_status::LR_ERR_CANCELED,
+            message: c_string("the call was canceled (its lr_cancel was fired)"),
+            field: None,
+            detail: None,
+            http_status: 0,
+            retryable: false,
+        }
+    }
+
     fn panic(payload: &(dyn Any + Send)) -> Self {
         let what = payload
             .downcast_ref::<&str>()
@@ -160,8 +171,8 @@ pub unsafe extern "C" fn lr_error_status(error: *const lr_error) -> lr_status {
 }
 
 /// The error's kind as a lower-case word: `"validation"`, `"api"`, `"transport"`, `"timeout"`,
-/// `"config"`, `"invalid_argument"`, `"panic"` or `"emulator"`. Static: never free it. `NULL`
-/// gives `NULL`.
+/// `"config"`, `"invalid_argument"`, `"panic"`, `"emulator"` or `"canceled"`. Static: never
+/// free it. `NULL` gives `NULL`.
 ///
 /// # Safety
 ///
@@ -186,6 +197,7 @@ fn kind_name(status: lr_status) -> &'static CStr {
         lr_status::LR_ERR_INVALID_ARGUMENT => c"invalid_argument",
         lr_status::LR_ERR_PANIC => c"panic",
         lr_status::LR_ERR_EMULATOR => c"emulator",
+        lr_status::LR_ERR_CANCELED => c"canceled",
     }
 }
 

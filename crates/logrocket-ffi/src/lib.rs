@@ -21,6 +21,7 @@
 
 mod args;
 mod bulk;
+mod cancel;
 mod client;
 mod config;
 mod emulator;
@@ -32,6 +33,7 @@ mod user;
 mod version;
 
 pub use bulk::*;
+pub use cancel::*;
 pub use client::*;
 pub use config::*;
 pub use emulator::*;

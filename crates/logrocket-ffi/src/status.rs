@@ -25,6 +25,8 @@ pub enum lr_status {
     LR_ERR_PANIC = 7,
     /// The in-process emulator could not be started.
     LR_ERR_EMULATOR = 8,
+    /// The call's `lr_cancel` was fired before it finished; what it had in flight was abandoned.
+    LR_ERR_CANCELED = 9,
 }
 
 impl From<ErrorKind> for lr_status {

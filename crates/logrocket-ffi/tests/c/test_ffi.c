@@ -1,10 +1,14 @@
 /* C tests of include/logrocket_identify.h against the static library: every conformance vector
  * end to end against the in-process emulator, NULL and invalid UTF-8 at every kind of export,
- * field-by-field requests, bulk reports (request objects and JSON Lines), error kinds, and 8
- * threads sharing one client.
+ * field-by-field requests, bulk reports (request objects and JSON Lines), error kinds, 8
+ * threads sharing one client, and calls ended by an lr_cancel.
  * Usage: test_ffi <tests/vectors directory> */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -711,6 +715,142 @@ static void test_threads(const lr_emulator *emu) {
     printf("ok   %d threads sharing one client\n", THREADS);
 }
 
+/* A server on 127.0.0.1 that reads one connection's request and never answers; it writes a
+ * byte to `arrived` when the request's first bytes have come in. */
+struct silent_server {
+    int listener;
+    int arrived[2];
+    pthread_t thread;
+};
+
+static void *silent_serve(void *arg) {
+    struct silent_server *server = arg;
+    int conn = accept(server->listener, NULL, NULL);
+    if (conn < 0) return NULL;
+    char buffer[1024];
+    if (read(conn, buffer, sizeof buffer) > 0 && write(server->arrived[1], "x", 1) != 1) {
+        /* the test then waits forever: fail loudly instead */
+        abort();
+    }
+    while (read(conn, buffer, sizeof buffer) > 0) {
+    }
+    close(conn);
+    return NULL;
+}
+
+static int silent_server_start(struct silent_server *server) {
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    server->listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (server->listener < 0 || bind(server->listener, (struct sockaddr *)&address, size) != 0 ||
+        listen(server->listener, 4) != 0 || getsockname(server->listener, (struct sockaddr *)&address, &size) != 0 ||
+        pipe(server->arrived) != 0)
+        return -1;
+    pthread_create(&server->thread, NULL, silent_serve, server);
+    return ntohs(address.sin_port);
+}
+
+struct cancellable_call {
+    const lr_client *client;
+    const lr_request *request;
+    const lr_cancel *cancel;
+    lr_status status;
+    lr_user *user;
+};
+
+static void *call_identify(void *arg) {
+    struct cancellable_call *call = arg;
+    call->status = lr_client_identify_cancellable(call->client, call->request, call->cancel, &call->user, NULL);
+    return NULL;
+}
+
+static void test_cancel(const lr_emulator *emu) {
+    lr_error *error = NULL;
+    lr_cancel *cancel = NULL;
+    lr_user *user = NULL;
+    lr_report *report = NULL;
+    lr_request *request = NULL;
+    lr_client *client = client_for(emu, "acme", "cancel");
+
+    /* NULLs: an error or nothing, never a crash. */
+    CHECK(lr_cancel_new(NULL, &error) == LR_ERR_INVALID_ARGUMENT && same(lr_error_field(error), "out"),
+          "cancel_new(NULL)");
+    lr_error_free(error);
+    error = NULL;
+    lr_cancel_fire(NULL);
+    lr_cancel_free(NULL);
+    CHECK(lr_request_new("c1", &request, NULL) == LR_OK, "request");
+    CHECK(lr_client_identify_cancellable(NULL, request, NULL, &user, NULL) == LR_ERR_INVALID_ARGUMENT, "NULL client");
+    CHECK(lr_client_identify_cancellable(client, NULL, NULL, &user, NULL) == LR_ERR_INVALID_ARGUMENT, "NULL request");
+
+    /* A NULL switch watches nothing. */
+    CHECK(lr_client_identify_cancellable(client, request, NULL, &user, NULL) == LR_OK && same(lr_user_id(user), "c1"),
+          "NULL cancel");
+    lr_user_free(user);
+    user = NULL;
+
+    /* A fired switch ends the call before anything is sent. */
+    CHECK(lr_cancel_new(&cancel, NULL) == LR_OK && cancel != NULL, "cancel_new");
+    lr_cancel_fire(cancel);
+    lr_cancel_fire(cancel);
+    size_t sent_before = lr_emulator_request_count(emu);
+    lr_status status = lr_client_identify_cancellable(client, request, cancel, &user, &error);
+    CHECK(status == LR_ERR_CANCELED && user == NULL && same(lr_error_kind(error), "canceled"), "fired: %d", status);
+    lr_error_free(error);
+    error = NULL;
+    const char lines[] = "{\"user_id\": \"c2\"}\n{\"user_id\": \"c3\"}\n";
+    status = lr_client_identify_many_json_cancellable(client, lines, sizeof lines - 1, 0, cancel, &report, NULL);
+    CHECK(status == LR_ERR_CANCELED && report == NULL, "fired bulk: %d", status);
+    CHECK(lr_emulator_request_count(emu) == sent_before, "nothing sent after the switch fired");
+    lr_cancel_free(cancel);
+    cancel = NULL;
+
+    /* An unfired switch: the bulk run completes as lr_client_identify_many_json. */
+    CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
+    status = lr_client_identify_many_json_cancellable(client, lines, sizeof lines - 1, 0, cancel, &report, NULL);
+    CHECK(status == LR_OK && lr_report_succeeded(report) == 2, "unfired bulk: %d", status);
+    lr_report_free(report);
+    lr_cancel_free(cancel);
+    cancel = NULL;
+
+    /* Firing from another thread ends a call in flight on a server that never answers (the
+     * client's own timeout is ten minutes: only the switch can end this call). */
+    struct silent_server server;
+    int port = silent_server_start(&server);
+    CHECK(port > 0, "silent server");
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    lr_config *config = NULL;
+    lr_client *slow = NULL;
+    lr_config_new(false, &config, NULL);
+    lr_config_set_api_key(config, "k", NULL);
+    lr_config_set_app(config, "acme/web", NULL);
+    lr_config_set_base_url(config, url, NULL);
+    lr_config_set_timeout_ms(config, 600000, NULL);
+    lr_config_set_max_retries(config, 0, NULL);
+    CHECK(lr_client_new(config, &slow, NULL) == LR_OK, "slow client");
+    lr_config_free(config);
+    CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
+    struct cancellable_call call = {.client = slow, .request = request, .cancel = cancel};
+    pthread_t caller;
+    pthread_create(&caller, NULL, call_identify, &call);
+    char byte;
+    CHECK(read(server.arrived[0], &byte, 1) == 1, "the request arrived");
+    lr_cancel_fire(cancel);
+    pthread_join(caller, NULL);
+    CHECK(call.status == LR_ERR_CANCELED && call.user == NULL, "in flight: %d", call.status);
+    lr_cancel_free(cancel);
+    lr_client_free(slow);
+    pthread_join(server.thread, NULL);
+    close(server.listener);
+    close(server.arrived[0]);
+    close(server.arrived[1]);
+
+    lr_request_free(request);
+    lr_client_free(client);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s <tests/vectors dir>\n", argv[0]);
@@ -732,6 +872,7 @@ int main(int argc, char **argv) {
     test_bulk(emu);
     test_bulk_json_lines(emu);
     test_threads(emu);
+    test_cancel(emu);
     lr_emulator_stop(emu);
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
