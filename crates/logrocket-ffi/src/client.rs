@@ -1,5 +1,7 @@
 //! `lr_client`: the core's blocking client, shared by any number of threads.
 
+use std::ptr;
+
 use logrocket_identify::BlockingClient;
 
 use crate::args;
@@ -70,14 +72,8 @@ pub unsafe extern "C" fn lr_client_identify(
     user: *mut *mut lr_user,
     error: *mut *mut lr_error,
 ) -> lr_status {
-    // SAFETY: forwarded under the caller's guarantees.
+    // SAFETY: forwarded under the caller's guarantees; a NULL switch watches nothing.
     unsafe {
-        run(error, || {
-            args::clear_out(user, "user")?;
-            let client = args::handle(client, "client")?;
-            let request = args::handle(request, "request")?;
-            let stored = client.inner.identify(&request.inner)?;
-            args::give(user, lr_user::from(stored))
-        })
+        crate::cancel::lr_client_identify_cancellable(client, request, ptr::null(), user, error)
     }
 }
