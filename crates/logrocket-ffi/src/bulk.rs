@@ -2,8 +2,9 @@
 
 use std::ffi::{CString, c_char};
 use std::ptr;
+use std::sync::mpsc;
 
-use logrocket_identify::{BulkReport, Cancel, Error};
+use logrocket_identify::{BulkReport, Cancel, Error, PreparedRequest};
 
 use crate::args;
 use crate::client::lr_client;
@@ -73,6 +74,13 @@ pub unsafe extern "C" fn lr_client_identify_many(
         })
     }
 }
+
+/// A line of `lr_client_identify_many_json`, ready to send or refused.
+type PreparedLine = Result<PreparedRequest, BadLine>;
+
+/// Lines handed from the reading thread to the sending one at a time, and batches read ahead.
+const BATCH: usize = 64;
+const AHEAD: usize = 8;
 
 /// The argument name `lr_client_identify_many_json` reports errors under.
 const JSON_LINES: &str = "json_lines";
@@ -145,24 +153,48 @@ pub(crate) unsafe fn identify_many_json(
             // during the call.
             std::slice::from_raw_parts(json_lines.cast::<u8>(), len)
         };
-        // Lines that cannot be read go to the core as failed inputs, so they keep their
-        // index; their reason and user id are kept here, since the core knows neither.
-        let mut bad_lines = Vec::new();
-        let inputs = lines::lines(buffer).enumerate().map(|(index, line)| {
-            lines::parse_line(line).map_err(|bad| {
-                bad_lines.push((index as u64, bad));
-                // A placeholder, replaced in the report by the line's own error.
-                Error::Config(String::new())
-            })
-        });
         let concurrency = (concurrency > 0).then_some(concurrency);
-        let outcome = match cancel {
-            None => client.inner.identify_many(inputs, concurrency),
-            Some(cancel) => client
-                .inner
-                .identify_many_unless_cancelled(inputs, concurrency, cancel)
-                .ok_or_else(lr_error::canceled)?,
-        };
+        let mut bad_lines = Vec::new();
+        let outcome = std::thread::scope(|scope| {
+            // Lines are read, validated and encoded on a thread of their own, a few batches
+            // ahead, so the calling thread (which drives the requests) only sends.
+            let (batches, received) = mpsc::sync_channel::<Vec<PreparedLine>>(AHEAD);
+            scope.spawn(move || {
+                let mut batch = Vec::with_capacity(BATCH);
+                for line in lines::lines(buffer) {
+                    batch.push(lines::prepare_line(line));
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if batches.send(full).is_err() {
+                            return; // the run ended early (cancelled)
+                        }
+                    }
+                }
+                let _ = batches.send(batch);
+            });
+            // Lines that cannot be read go to the core as failed inputs, so they keep their
+            // index; their reason and user id are kept here, since the core knows neither.
+            let inputs = received
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(index, prepared)| {
+                    prepared.map_err(|bad| {
+                        bad_lines.push((index as u64, bad));
+                        // A placeholder, replaced in the report by the line's own error.
+                        Error::Config(String::new())
+                    })
+                });
+            match cancel {
+                None => Some(client.inner.identify_many(inputs, concurrency)),
+                Some(cancel) => {
+                    client
+                        .inner
+                        .identify_many_unless_cancelled(inputs, concurrency, cancel)
+                }
+            }
+        });
+        let outcome = outcome.ok_or_else(lr_error::canceled)?;
         args::give(report, lr_report::from_outcome(outcome, bad_lines))
     }
 }

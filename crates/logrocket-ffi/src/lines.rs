@@ -3,7 +3,7 @@
 //! `IdentifyRequest::from_json_str` (which reads the common shapes without a JSON tree); this
 //! module only splits the buffer and says which user a refused line was about.
 
-use logrocket_identify::IdentifyRequest;
+use logrocket_identify::{IdentifyRequest, PreparedRequest};
 use serde_json::Value;
 
 use crate::error::lr_error;
@@ -58,6 +58,15 @@ pub(crate) fn parse_line(line: &[u8]) -> Result<IdentifyRequest, BadLine> {
         user_id: serde_json::from_str::<Value>(text)
             .map(|value| user_id_of(&value))
             .unwrap_or_default(),
+        error: LineError::Invalid(e),
+    })
+}
+
+/// Reads one line and validates and encodes its request, ready to send.
+pub(crate) fn prepare_line(line: &[u8]) -> Result<PreparedRequest, BadLine> {
+    let request = parse_line(line)?;
+    request.prepare().map_err(|e| BadLine {
+        user_id: request.user_id.clone(),
         error: LineError::Invalid(e),
     })
 }
