@@ -26,6 +26,26 @@ pub(crate) unsafe fn handle_mut<'a, T>(handle: *mut T, name: &str) -> Result<&'a
         .ok_or_else(|| lr_error::invalid_argument(name, format!("{name} is NULL")))
 }
 
+/// Borrows `len` elements at `data`; `data` may be `NULL` only when `len` is 0.
+///
+/// # Safety
+///
+/// `data` is `NULL` or points to `len` readable elements that stay unchanged during the borrow.
+pub(crate) unsafe fn slice<'a, T>(
+    data: *const T,
+    len: usize,
+    name: &str,
+) -> Result<&'a [T], lr_error> {
+    if len == 0 {
+        Ok(&[])
+    } else if data.is_null() {
+        Err(lr_error::invalid_argument(name, format!("{name} is NULL")))
+    } else {
+        // SAFETY: non-NULL, and the caller guarantees `len` readable elements, unchanged.
+        Ok(unsafe { std::slice::from_raw_parts(data, len) })
+    }
+}
+
 /// Reads a NUL-terminated UTF-8 string.
 ///
 /// # Safety

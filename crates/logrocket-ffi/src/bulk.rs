@@ -54,14 +54,7 @@ pub unsafe extern "C" fn lr_client_identify_many(
         run(error, || {
             args::clear_out(report, "report")?;
             let client = args::handle(client, "client")?;
-            let pointers: &[*const lr_request] = if count == 0 {
-                &[]
-            } else if requests.is_null() {
-                return Err(lr_error::invalid_argument("requests", "requests is NULL"));
-            } else {
-                // SAFETY: non-NULL, and the caller guarantees `count` readable pointers.
-                std::slice::from_raw_parts(requests, count)
-            };
+            let pointers = args::slice(requests, count, "requests")?;
             let mut checked = Vec::with_capacity(pointers.len());
             for (i, &pointer) in pointers.iter().enumerate() {
                 checked.push(args::handle(pointer, &format!("requests[{i}]"))?);
@@ -144,15 +137,7 @@ pub(crate) unsafe fn identify_many_json(
     unsafe {
         args::clear_out(report, "report")?;
         let client = args::handle(client, "client")?;
-        let buffer: &[u8] = if len == 0 {
-            &[]
-        } else if json_lines.is_null() {
-            return Err(lr_error::invalid_argument(JSON_LINES, "json_lines is NULL"));
-        } else {
-            // SAFETY: non-NULL, and the caller guarantees `len` readable bytes, unchanged
-            // during the call.
-            std::slice::from_raw_parts(json_lines.cast::<u8>(), len)
-        };
+        let buffer = args::slice(json_lines.cast::<u8>(), len, JSON_LINES)?;
         let concurrency = (concurrency > 0).then_some(concurrency);
         let mut bad_lines = Vec::new();
         let outcome = std::thread::scope(|scope| {

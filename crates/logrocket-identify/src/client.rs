@@ -9,7 +9,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_A
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::Full;
 
-use crate::config::{ClientBuilder, ClientConfig};
+use crate::config::{ClientBuilder, ClientConfig, check_base_url};
 use crate::error::{Error, Result};
 use crate::path::{push_segment, users_path};
 use crate::request::IdentifyRequest;
@@ -81,9 +81,12 @@ impl Client {
         authorization.set_sensitive(true);
         let user_agent = HeaderValue::from_str(&config.user_agent)
             .map_err(|_| Error::config("the user agent is not valid in an HTTP header"))?;
+        // The builder checked the base URL, but a configuration's fields are public: check it
+        // here too, so plain http to a remote host is refused however the client is made.
+        let base_url = check_base_url(&config.base_url, config.allow_insecure_http)?;
         // Redirects are never followed (they would carry the key elsewhere; the API does not
         // redirect), and no proxy is used.
-        let transport = Transport::new(Endpoint::parse(&config.base_url)?)?;
+        let transport = Transport::new(Endpoint::parse(&base_url)?)?;
         let users_path = format!(
             "{}{}",
             transport.endpoint().base_path,

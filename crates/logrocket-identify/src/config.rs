@@ -224,7 +224,7 @@ fn resolve_app(
     Ok((org, app))
 }
 
-fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
+pub(crate) fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
     let url = url::Url::parse(raw.trim()).map_err(|e| {
         Error::config(format!(
             "base URL {raw:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{builder, emulator};
 use logrocket_emulator::Fault;
-use logrocket_identify::{Client, ClientBuilder, ErrorKind, IdentifyRequest};
+use logrocket_identify::{BlockingClient, Client, ClientBuilder, ErrorKind, IdentifyRequest};
 
 const SECRET: &str = "sk-live-VERY-SECRET-KEY-9f8e7d";
 
@@ -45,6 +45,28 @@ fn plain_http_to_a_remote_host_is_refused_unless_allowed() {
         .build()
         .unwrap();
     assert!(config_error(remote.base_url("ftp://x")).contains("https"));
+}
+
+/// A configuration's fields are public: one edited after the builder checked it is checked
+/// again when a client is made from it.
+#[test]
+fn an_edited_configuration_is_checked_again() {
+    let mut config = Client::builder()
+        .api_key(SECRET)
+        .app("acme/web")
+        .base_url("http://127.0.0.1:9")
+        .into_config()
+        .unwrap();
+    config.base_url = "http://api.example.com".into();
+    let error = Client::new(config.clone()).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert!(error.to_string().contains("api.example.com"), "{error}");
+    assert_eq!(
+        BlockingClient::new(config.clone()).unwrap_err().kind(),
+        ErrorKind::Config
+    );
+    config.base_url = "ftp://x".into();
+    assert_eq!(Client::new(config).unwrap_err().kind(), ErrorKind::Config);
 }
 
 #[test]

@@ -19,19 +19,12 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// Takes apart a base URL that the configuration has already checked (scheme and host).
+    /// Takes apart a base URL already checked by `config::check_base_url` (valid, http or
+    /// https, with a host).
     pub fn parse(base_url: &str) -> Result<Endpoint> {
         let url = Url::parse(base_url)
             .map_err(|e| Error::config(format!("base URL {base_url:?}: {e}")))?;
-        let tls = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            other => {
-                return Err(Error::config(format!(
-                    "base URL scheme {other:?} is not supported; use https://"
-                )));
-            }
-        };
+        let tls = url.scheme() == "https";
         let host = match url.host() {
             Some(Host::Domain(name)) => name.to_owned(),
             Some(Host::Ipv4(ip)) => ip.to_string(),
