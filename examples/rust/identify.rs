@@ -32,10 +32,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let batch = (1..=100)
-        .map(|i| Ok(IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i * 10)));
+        .map(|i| IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i * 10));
     let report = client
         .identify_many(futures::stream::iter(batch), Some(32))
-        .await;
+        .await?;
     println!(
         "{} of {} users identified, {} failed",
         report.succeeded,

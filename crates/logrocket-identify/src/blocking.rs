@@ -1,13 +1,16 @@
 //! A blocking client for code without an async runtime (and for the C and Go bindings).
 
 use std::fmt;
+use std::time::Duration;
 
 use futures::stream;
 
-use crate::bulk::{BulkOutcome, BulkReport, BulkSummary};
 use crate::cancel::Cancel;
 use crate::client::Client;
 use crate::config::{ClientBuilder, ClientConfig};
+use crate::engine::bulk::{BulkOutcome, BulkReport, BulkSummary};
+use crate::engine::delivery::{Counters, FlushSummary};
+use crate::engine::options::DEFAULT_CLOSE_TIMEOUT;
 use crate::error::{Error, Result};
 use crate::prepared::BulkInput;
 use crate::request::IdentifyRequest;
@@ -37,13 +40,17 @@ impl ClientBuilder {
 }
 
 impl BlockingClient {
-    pub fn new(config: ClientConfig) -> Result<BlockingClient> {
+    pub fn new(mut config: ClientConfig) -> Result<BlockingClient> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("logrocket-identify")
             .enable_all()
             .build()
             .map_err(|e| Error::config(format!("cannot start the I/O runtime: {e}")))?;
+        // Background delivery runs on this client's own runtime unless told otherwise.
+        if config.delivery.runtime.is_none() {
+            config.delivery.runtime = Some(runtime.handle().clone());
+        }
         Ok(BlockingClient {
             client: Client::new(config)?,
             runtime,
@@ -86,15 +93,15 @@ impl BlockingClient {
     }
 
     /// Sends every input of an iterator, pulled lazily; see [`Client::identify_each`].
-    pub fn identify_each<I, R, F>(
+    pub fn identify_each<I, F>(
         &self,
         inputs: I,
         concurrency: Option<usize>,
         on_outcome: F,
-    ) -> BulkSummary
+    ) -> Result<BulkSummary>
     where
-        I: IntoIterator<Item = Result<R>>,
-        R: BulkInput,
+        I: IntoIterator,
+        I::Item: BulkInput,
         F: FnMut(BulkOutcome),
     {
         self.runtime.block_on(self.client.identify_each(
@@ -105,10 +112,10 @@ impl BlockingClient {
     }
 
     /// Sends every input of an iterator and reports every failure; see [`Client::identify_many`].
-    pub fn identify_many<I, R>(&self, inputs: I, concurrency: Option<usize>) -> BulkReport
+    pub fn identify_many<I>(&self, inputs: I, concurrency: Option<usize>) -> Result<BulkReport>
     where
-        I: IntoIterator<Item = Result<R>>,
-        R: BulkInput,
+        I: IntoIterator,
+        I::Item: BulkInput,
     {
         self.runtime
             .block_on(self.client.identify_many(stream::iter(inputs), concurrency))
@@ -116,15 +123,15 @@ impl BlockingClient {
 
     /// [`identify_many`](Self::identify_many), unless `cancel` fires first: then `None` at
     /// once; no further input is read, and requests in flight are abandoned.
-    pub fn identify_many_unless_cancelled<I, R>(
+    pub fn identify_many_unless_cancelled<I>(
         &self,
         inputs: I,
         concurrency: Option<usize>,
         cancel: &Cancel,
-    ) -> Option<BulkReport>
+    ) -> Option<Result<BulkReport>>
     where
-        I: IntoIterator<Item = Result<R>>,
-        R: BulkInput,
+        I: IntoIterator,
+        I::Item: BulkInput,
     {
         self.runtime.block_on(async {
             tokio::select! {
@@ -133,5 +140,35 @@ impl BlockingClient {
                 report = self.client.identify_many(stream::iter(inputs), concurrency) => Some(report),
             }
         })
+    }
+
+    /// Queues `request` for background delivery; see [`Client::enqueue`].
+    pub fn enqueue(&self, request: IdentifyRequest) -> Result<()> {
+        self.client.enqueue(request)
+    }
+
+    /// Waits for what was enqueued before, up to `timeout`; see [`Client::flush`].
+    pub fn flush(&self, timeout: Duration) -> FlushSummary {
+        self.client.flush_blocking(timeout)
+    }
+
+    /// Delivers what is pending for up to `timeout`, then stops; see [`Client::close`].
+    pub fn close(&self, timeout: Duration) -> FlushSummary {
+        self.client.close_blocking(timeout)
+    }
+
+    /// Where the enqueued updates stand; see [`Client::counters`].
+    pub fn counters(&self) -> Counters {
+        self.client.counters()
+    }
+}
+
+impl Drop for BlockingClient {
+    /// Delivers what is still pending (for up to [`DEFAULT_CLOSE_TIMEOUT`]) before the runtime
+    /// goes: dropping a client never loses an update silently.
+    fn drop(&mut self) {
+        if self.client.delivery().is_some() {
+            self.client.close_blocking(DEFAULT_CLOSE_TIMEOUT);
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The async client: one attempt at a time over a shared connection pool, with retries.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -10,6 +11,7 @@ use http::{Method, Request, StatusCode, Uri};
 use http_body_util::Full;
 
 use crate::config::{ClientBuilder, ClientConfig, check_base_url};
+use crate::engine::delivery::Delivery;
 use crate::error::{Error, Result};
 use crate::path::{push_segment, users_path};
 use crate::request::IdentifyRequest;
@@ -33,6 +35,12 @@ struct Inner {
     authorization: HeaderValue,
     user_agent: HeaderValue,
     pause: SharedPause,
+    /// Background delivery, started by the first `enqueue`.
+    delivery: OnceLock<Delivery>,
+    /// Set by `close`, even when nothing was ever enqueued.
+    closed: AtomicBool,
+    /// Retries made by any request of this client.
+    retried: AtomicU64,
 }
 
 impl fmt::Debug for Client {
@@ -100,6 +108,9 @@ impl Client {
                 authorization,
                 user_agent,
                 pause: SharedPause::default(),
+                delivery: OnceLock::new(),
+                closed: AtomicBool::new(false),
+                retried: AtomicU64::new(0),
             }),
         })
     }
@@ -161,7 +172,46 @@ impl Client {
                 }
             }
             retry += 1;
+            self.inner.retried.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Background delivery, if it was started.
+    pub(crate) fn delivery(&self) -> Option<&Delivery> {
+        self.inner.delivery.get()
+    }
+
+    /// Background delivery, started on first use on the configured runtime (or the current
+    /// one).
+    pub(crate) fn start_delivery(&self) -> Result<&Delivery> {
+        if let Some(delivery) = self.inner.delivery.get() {
+            return Ok(delivery);
+        }
+        let runtime = match &self.inner.config.delivery.runtime {
+            Some(runtime) => runtime.clone(),
+            None => tokio::runtime::Handle::try_current().map_err(|_| {
+                Error::config(
+                    "enqueue needs a tokio runtime to deliver on: call it from inside one, or \
+                     give the client one (ClientBuilder::runtime), or use BlockingClient",
+                )
+            })?,
+        };
+        Ok(self
+            .inner
+            .delivery
+            .get_or_init(|| Delivery::start(self, &runtime)))
+    }
+
+    pub(crate) fn mark_closed(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn retried(&self) -> u64 {
+        self.inner.retried.load(Ordering::Relaxed)
     }
 
     async fn attempt(&self, uri: Uri, body: Bytes, user_id: &str) -> Attempt {

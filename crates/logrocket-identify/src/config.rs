@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::api_key::ApiKey;
+use crate::engine::options::{DeliveryConfig, DeliveryFailure, FailureHook, WhenFull};
 use crate::error::{Error, Result};
 
 pub const ENV_API_KEY: &str = "LOGROCKET_API_KEY";
@@ -35,6 +36,8 @@ pub struct ClientConfig {
     pub max_backoff: Duration,
     pub user_agent: String,
     pub allow_insecure_http: bool,
+    /// Background delivery (`enqueue`): queue limits, full-queue policy, on-failure hook.
+    pub delivery: DeliveryConfig,
 }
 
 /// Builds a [`ClientConfig`] (and from it a client). Settings left unset fall back to the
@@ -53,6 +56,7 @@ pub struct ClientBuilder {
     max_backoff: Option<Duration>,
     user_agent: Option<String>,
     allow_insecure_http: bool,
+    delivery: DeliveryConfig,
 }
 
 impl ClientBuilder {
@@ -140,6 +144,46 @@ impl ClientBuilder {
         self
     }
 
+    /// How many updates background delivery keeps waiting at most (default 10,000).
+    pub fn queue_capacity(mut self, updates: usize) -> Self {
+        self.delivery.queue_capacity = updates;
+        self
+    }
+
+    /// How many bytes of updates background delivery keeps waiting at most (default 32 MiB).
+    pub fn queue_max_bytes(mut self, bytes: usize) -> Self {
+        self.delivery.queue_max_bytes = bytes;
+        self
+    }
+
+    /// What `enqueue` does when the queue is full (default: wait 100 ms for room, then
+    /// return a queue-full error).
+    pub fn when_full(mut self, policy: WhenFull) -> Self {
+        self.delivery.when_full = policy;
+        self
+    }
+
+    /// Called for every enqueued update that will not be delivered (failed for good, dropped to
+    /// make room, or abandoned at close), on the client's I/O thread.
+    pub fn on_failure(mut self, hook: impl Fn(&DeliveryFailure) + Send + Sync + 'static) -> Self {
+        self.delivery.on_failure = Some(FailureHook::from(hook));
+        self
+    }
+
+    /// Whether a pending update of a user absorbs that user's next one where the API would
+    /// store the same (default: yes).
+    pub fn coalesce(mut self, coalesce: bool) -> Self {
+        self.delivery.coalesce = coalesce;
+        self
+    }
+
+    /// The tokio runtime background delivery runs on. Without it, the runtime current at the
+    /// first `enqueue`.
+    pub fn runtime(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.delivery.runtime = Some(runtime);
+        self
+    }
+
     /// Checks everything and returns the complete configuration.
     pub fn into_config(self) -> Result<ClientConfig> {
         let api_key = self.api_key.filter(|k| !k.is_empty()).ok_or_else(|| {
@@ -166,9 +210,16 @@ impl ClientBuilder {
         if timeout.is_zero() {
             return Err(Error::config("the timeout must be greater than zero"));
         }
-        let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-        if concurrency == 0 {
-            return Err(Error::config("concurrency must be at least 1"));
+        let concurrency = check_concurrency(self.concurrency.unwrap_or(DEFAULT_CONCURRENCY))?;
+        if self.delivery.queue_capacity == 0 {
+            return Err(Error::config(
+                "the queue capacity must be at least 1 update",
+            ));
+        }
+        if self.delivery.queue_max_bytes == 0 {
+            return Err(Error::config(
+                "the queue's byte limit must be at least 1 byte",
+            ));
         }
         let own_agent = concat!("logrocket-identify/", env!("CARGO_PKG_VERSION"));
         Ok(ClientConfig {
@@ -186,8 +237,17 @@ impl ClientBuilder {
                 None => own_agent.to_owned(),
             },
             allow_insecure_http: self.allow_insecure_http,
+            delivery: self.delivery,
         })
     }
+}
+
+/// The one rule for concurrency, wherever it is given: at least one request in flight.
+pub(crate) fn check_concurrency(concurrency: usize) -> Result<usize> {
+    if concurrency == 0 {
+        return Err(Error::config("concurrency must be at least 1"));
+    }
+    Ok(concurrency)
 }
 
 /// Accepts `app = "org/app"`, or `app_id = "org/app"`, or `org_id` + bare `app_id`.

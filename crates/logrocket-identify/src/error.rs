@@ -17,6 +17,12 @@ pub enum ErrorKind {
     Timeout,
     /// The client was configured wrongly (missing key, bad base URL, ...).
     Config,
+    /// Background delivery's queue had no room (`enqueue` refused), or an update was dropped
+    /// to make room.
+    QueueFull,
+    /// The client (or bulk run) was closed: `enqueue` after `close`, or an update still
+    /// pending when `close` gave up.
+    Closed,
 }
 
 impl ErrorKind {
@@ -28,6 +34,8 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Config => "config",
+            ErrorKind::QueueFull => "queue_full",
+            ErrorKind::Closed => "closed",
         }
     }
 }
@@ -111,6 +119,12 @@ pub enum Error {
     /// The client's configuration is incomplete or wrong; the message says what to set.
     #[error("configuration error: {0}")]
     Config(String),
+    /// No room in background delivery's queue, or an update dropped to make room.
+    #[error("queue full: {0}")]
+    QueueFull(String),
+    /// Closed: no more input is taken, or an update was abandoned at close.
+    #[error("closed: {0}")]
+    Closed(String),
 }
 
 impl Error {
@@ -122,6 +136,8 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Config(_) => ErrorKind::Config,
+            Error::QueueFull(_) => ErrorKind::QueueFull,
+            Error::Closed(_) => ErrorKind::Closed,
         }
     }
 
@@ -132,7 +148,9 @@ impl Error {
             Error::Validation(v) => v.message.clone(),
             Error::Api { message, .. } => message.clone(),
             Error::Transport { message } => message.clone(),
-            Error::Config(message) => message.clone(),
+            Error::Config(message) | Error::QueueFull(message) | Error::Closed(message) => {
+                message.clone()
+            }
             Error::Timeout { .. } => self.to_string(),
         }
     }
@@ -157,8 +175,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { retryable, .. } => *retryable,
-            Error::Transport { .. } | Error::Timeout { .. } => true,
-            Error::Validation(_) | Error::Config(_) => false,
+            // A full queue has room again once the engine catches up.
+            Error::Transport { .. } | Error::Timeout { .. } | Error::QueueFull(_) => true,
+            Error::Validation(_) | Error::Config(_) | Error::Closed(_) => false,
         }
     }
 

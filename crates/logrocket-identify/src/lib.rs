@@ -18,10 +18,10 @@
 
 mod api_key;
 mod blocking;
-mod bulk;
 mod cancel;
 mod client;
 mod config;
+mod engine;
 mod error;
 mod json_input;
 pub mod limits;
@@ -35,16 +35,21 @@ mod user;
 
 pub use api_key::ApiKey;
 pub use blocking::BlockingClient;
-pub use bulk::{BulkFailure, BulkOutcome, BulkReport, BulkSummary};
 pub use cancel::Cancel;
 pub use client::Client;
 pub use config::{
     ClientBuilder, ClientConfig, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT, ENV_API_KEY, ENV_APP_ID, ENV_BASE_URL,
 };
+pub use engine::bulk::{BulkFailure, BulkFeeder, BulkOutcome, BulkReport, BulkSummary};
+pub use engine::delivery::{Counters, FlushSummary};
+pub use engine::options::{
+    DEFAULT_CLOSE_TIMEOUT, DEFAULT_ENQUEUE_BLOCK, DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES,
+    DeliveryConfig, DeliveryFailure, FailureHook, WhenFull,
+};
 pub use error::{Error, ErrorKind, Result, ValidationError};
 pub use path::{encode_segment, user_path};
-pub use prepared::{BulkInput, PreparedRequest};
+pub use prepared::{BulkInput, FailedInput, PreparedRequest};
 pub use request::IdentifyRequest;
 pub use retry::is_retryable_status;
 pub use trait_value::TraitValue;

@@ -19,6 +19,14 @@ pub enum TraitValue {
 }
 
 impl TraitValue {
+    /// Bytes held on the heap, for the delivery queue's byte limit.
+    pub(crate) fn heap_size(&self) -> usize {
+        match self {
+            TraitValue::String(s) | TraitValue::Unsupported(s) => s.len(),
+            _ => 0,
+        }
+    }
+
     /// An integer too wide for 64 bits (a Python int, a JS BigInt), given as its decimal digits.
     /// It is sent as that string, since the API stores every trait as a string anyway.
     pub fn big_integer(decimal: impl Into<String>) -> Self {

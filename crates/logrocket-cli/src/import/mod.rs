@@ -1,17 +1,14 @@
-//! `logrocket import FILE`: stream rows from CSV or JSON Lines into `identify_each`, writing
+//! `logrocket import FILE`: stream rows from CSV or JSON Lines into the core's engine, writing
 //! every failed row to a rejects file that can be fixed and imported again.
 
 mod progress;
 mod rejects;
 mod rows;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use logrocket_identify::BulkOutcome;
-use std::task::Poll;
 
 use crate::cli::{ImportArgs, InputFormat};
 use crate::connection::Connection;
@@ -20,14 +17,6 @@ use crate::identify::to_json;
 use progress::Progress;
 use rejects::RejectsFile;
 use rows::{PendingRow, Row, RowSource};
-
-/// Rows read ahead of the senders: enough to keep every slot busy, small enough that memory
-/// does not grow with the file.
-const READ_AHEAD: usize = 256;
-
-/// Rows handed from the reading thread to the senders at a time: one hand-off (and one wake-up
-/// of the other thread) per batch rather than per row.
-const BATCH: usize = 64;
 
 pub async fn run(args: ImportArgs) -> Result<u8, CliError> {
     let from_stdin = args.file.as_os_str() == "-";
@@ -54,9 +43,6 @@ pub async fn run(args: ImportArgs) -> Result<u8, CliError> {
     let connection = if args.dry_run {
         None
     } else {
-        if args.concurrency == 0 {
-            return Err(CliError::usage("--concurrency must be at least 1"));
-        }
         Some(Connection::open(&args.connection, Some(args.concurrency))?)
     };
     let mut rejects = RejectsFile::create(&rejects_path)?;
@@ -170,8 +156,10 @@ fn dry_run(
     Ok((total, failed))
 }
 
-/// Sends every row through `identify_each`, reading on a thread of its own so parsing overlaps
-/// with sending, and writes each failure as it arrives.
+/// Sends every row on the core's engine: a thread of its own reads, validates and encodes rows
+/// and pushes them into the engine's queue (waiting while it is full, so memory does not grow
+/// with the file), while this task sends and writes each failure as it arrives. Each row rides
+/// with its cells as the outcome's tag, so a reject can be written without a lookup table.
 async fn send(
     connection: &Connection,
     source: RowSource,
@@ -179,65 +167,11 @@ async fn send(
     rejects: &mut RejectsFile,
     progress: &Progress,
 ) -> Result<(u64, u64), CliError> {
-    let (sender, receiver) =
-        tokio::sync::mpsc::channel::<Vec<Result<Row, CliError>>>(READ_AHEAD / BATCH);
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(BATCH);
-        for row in source {
-            let stop = row.is_err();
-            batch.push(row);
-            if batch.len() == BATCH || stop {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if sender.blocking_send(full).is_err() || stop {
-                    return;
-                }
-            }
-        }
-        if !batch.is_empty() {
-            let _ = sender.blocking_send(batch);
-        }
-    });
-    // Rows read but not yet finished, by input index: what a reject needs to be written. It
-    // holds at most READ_AHEAD + BATCH + concurrency rows.
-    let pending: RefCell<HashMap<u64, PendingRow>> = RefCell::new(HashMap::new());
-    let read_error: RefCell<Option<CliError>> = RefCell::new(None);
-    let mut next_index = 0u64;
-    let mut receiver = receiver;
-    let mut received = Vec::new().into_iter();
-    let inputs = futures::stream::poll_fn(|cx| {
-        let row = loop {
-            if let Some(row) = received.next() {
-                break row;
-            }
-            match receiver.poll_recv(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some(batch)) => received = batch.into_iter(),
-            }
-        };
-        let Row {
-            line,
-            input,
-            request,
-        } = match row {
-            Ok(row) => row,
-            Err(e) => {
-                *read_error.borrow_mut() = Some(e);
-                return Poll::Ready(None);
-            }
-        };
-        pending
-            .borrow_mut()
-            .insert(next_index, PendingRow { line, input });
-        next_index += 1;
-        Poll::Ready(Some(request))
-    });
     let mut write_error = None;
-    let summary = connection
+    let (feeder, run) = connection
         .client
-        .identify_each(inputs, Some(concurrency), |outcome: BulkOutcome| {
-            let row = pending.borrow_mut().remove(&outcome.index);
-            if let (Err(error), Some(row)) = (&outcome.result, row) {
+        .bulk_run_with(Some(concurrency), |outcome: BulkOutcome, row: PendingRow| {
+            if let Err(error) = &outcome.result {
                 progress.failure_line(&format!("line {}: {error}", row.line));
                 if let Err(e) = rejects.write(&row, error) {
                     write_error.get_or_insert(e);
@@ -245,11 +179,29 @@ async fn send(
             }
             progress.record(outcome.result.is_err());
         })
-        .await;
-    let _ = reader.await;
-    if let Some(e) = read_error.into_inner() {
-        return Err(e);
-    }
+        .map_err(CliError::from_sdk)?;
+    let reader = tokio::task::spawn_blocking(move || -> Result<(), CliError> {
+        for row in source {
+            let Row {
+                line,
+                input,
+                request,
+            } = row?;
+            if feeder
+                .push_blocking_with(request, PendingRow { line, input })
+                .is_err()
+            {
+                break;
+            }
+        }
+        // Dropping the feeder finishes the run's input, on an early return as well.
+        Ok(())
+    });
+    let summary = run.await;
+    let read = reader
+        .await
+        .map_err(|e| CliError::usage(format!("the reading thread failed: {e}")))?;
+    read?;
     if let Some(e) = write_error {
         return Err(e);
     }

@@ -1,0 +1,16 @@
+//! The sending engine: one queue-and-loop design under every way of sending many updates.
+//!
+//! - [`queue`]: bounded in items and bytes; one user's jobs in order and one at a time;
+//!   coalescing; the sequence numbers `flush` waits on.
+//! - [`drive`]: the loop that keeps up to `concurrency` requests in flight on one client.
+//! - [`bulk`]: `identify_many`/`identify_each` and the feeder bindings push into.
+//! - [`delivery`]: background delivery (`enqueue`, `flush`, `close`, counters, the hook).
+//! - [`coalesce`]: when two pending updates of one user may become one PUT.
+//! - [`options`]: background delivery's settings and defaults.
+
+pub(crate) mod bulk;
+pub(crate) mod coalesce;
+pub(crate) mod delivery;
+pub(crate) mod drive;
+pub(crate) mod options;
+pub(crate) mod queue;

@@ -1,0 +1,523 @@
+//! The engine's queue: bounded in items and bytes, one user's jobs kept in order and sent one at
+//! a time, later updates folded into a pending one where that is allowed, and the sequence
+//! numbers `flush` waits on.
+//!
+//! Producers may be plain threads (Python, C, the CLI's reader) or async tasks, so waiting has a
+//! blocking form (a `Condvar`) and an async one (`Notify`) for each thing one waits on.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+/// What the queue holds. The engine sends one payload per request.
+pub(crate) trait Payload: Send + 'static {
+    /// Whose update this is: jobs of one user are sent in order, one at a time.
+    fn user_id(&self) -> &str;
+    /// Roughly how many bytes the payload holds, for the queue's byte limit.
+    fn size(&self) -> usize;
+    /// How many enqueued updates the payload stands for (more than 1 once coalesced).
+    fn updates(&self) -> u64 {
+        1
+    }
+    /// Folds `later` (the same user's next update) into this one when sending this one alone
+    /// leaves the server in the state sending both in order would; otherwise gives it back.
+    fn absorb(&mut self, later: Self) -> Result<(), Self>
+    where
+        Self: Sized,
+    {
+        Err(later)
+    }
+}
+
+/// A queued or in-flight job: its payload and its place in the order of arrival.
+#[derive(Debug)]
+pub(crate) struct Job<P> {
+    pub seq: u64,
+    pub payload: P,
+}
+
+/// A job that is being sent: what the queue keeps of it, so that what is abandoned can be told.
+#[derive(Debug, Clone)]
+pub(crate) struct InFlight {
+    pub user_id: Arc<str>,
+    pub updates: u64,
+    /// Finished and being reported by the engine; `stop` leaves it to the engine.
+    claimed: bool,
+}
+
+/// How a push went.
+#[derive(Debug)]
+pub(crate) enum Pushed<P> {
+    /// Queued as a job of its own.
+    Queued,
+    /// Folded into the user's pending update.
+    Coalesced,
+    /// There was no room; the payload is given back.
+    Full(P),
+    /// The queue takes no more input.
+    Closed(P),
+}
+
+/// Limits of one queue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub items: usize,
+    pub bytes: usize,
+    pub coalesce: bool,
+}
+
+struct UserJobs<P> {
+    queued: VecDeque<Job<P>>,
+    in_flight: bool,
+    /// Whether the user is (possibly stale) in `ready`; keeps it there at most once.
+    in_ready: bool,
+}
+
+struct State<P> {
+    users: HashMap<Arc<str>, UserJobs<P>>,
+    /// Users with a queued job and none in flight, in the order they became so. May hold users
+    /// whose jobs were dropped since; `pop` skips them.
+    ready: VecDeque<Arc<str>>,
+    /// Every queued job's sequence number and user, oldest first: what drop-oldest drops.
+    queued_order: BTreeMap<u64, Arc<str>>,
+    in_flight: BTreeMap<u64, InFlight>,
+    bytes: usize,
+    next_seq: u64,
+    /// No more input is taken; once empty the engine stops.
+    closed: bool,
+    /// The engine stops now, whatever is left.
+    stopped: bool,
+    /// Threads waiting on the condition variables: notifying none costs a system call.
+    blocked_for_room: usize,
+    blocked_for_progress: usize,
+}
+
+pub(crate) struct Queue<P> {
+    limits: Limits,
+    state: Mutex<State<P>>,
+    room: Condvar,
+    room_async: Notify,
+    progress: Condvar,
+    progress_async: Notify,
+    work: Notify,
+    stop_signal: Notify,
+}
+
+impl<P> std::fmt::Debug for Queue<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the engine finds when it asks for work.
+pub(crate) enum Next<P> {
+    Job(Job<P>),
+    /// Nothing to send now; more may come.
+    Empty,
+    /// Closed and drained, or stopped: the engine ends.
+    Finished,
+}
+
+impl<P> Queue<P> {
+    fn lock(&self) -> MutexGuard<'_, State<P>> {
+        // Every update below leaves the state consistent before anything that could panic runs,
+        // so a poisoned lock is used again rather than propagated.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `payload` if there is room (or folds it into the user's pending update).
+    /// Takes no more input; the engine ends once what is queued has gone.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.wake_all();
+    }
+
+    fn wake_all(&self) {
+        self.stop_signal.notify_waiters();
+        self.work.notify_one();
+        self.room.notify_all();
+        self.room_async.notify_waiters();
+        self.progress.notify_all();
+        self.progress_async.notify_waiters();
+    }
+}
+
+impl<P: Payload> Queue<P> {
+    pub fn new(limits: Limits) -> Queue<P> {
+        Queue {
+            limits,
+            state: Mutex::new(State {
+                users: HashMap::new(),
+                ready: VecDeque::new(),
+                queued_order: BTreeMap::new(),
+                in_flight: BTreeMap::new(),
+                bytes: 0,
+                next_seq: 0,
+                closed: false,
+                stopped: false,
+                blocked_for_room: 0,
+                blocked_for_progress: 0,
+            }),
+            room: Condvar::new(),
+            room_async: Notify::new(),
+            progress: Condvar::new(),
+            progress_async: Notify::new(),
+            work: Notify::new(),
+            stop_signal: Notify::new(),
+        }
+    }
+
+    /// With `force`, queues even past the limits: for a single producer that waited for room
+    /// first (a bulk run's feeder), so it never has to take its input back.
+    pub fn push(&self, payload: P, force: bool) -> Pushed<P> {
+        let mut state = self.lock();
+        let pushed = self.push_locked(&mut state, payload, force);
+        drop(state);
+        if matches!(pushed, Pushed::Queued) {
+            self.work.notify_one();
+        }
+        pushed
+    }
+
+    fn push_locked(&self, state: &mut State<P>, payload: P, force: bool) -> Pushed<P> {
+        if state.closed || state.stopped {
+            return Pushed::Closed(payload);
+        }
+        let payload = match self.try_coalesce(state, payload) {
+            Ok(()) => return Pushed::Coalesced,
+            Err(payload) => payload,
+        };
+        let size = payload.size();
+        if !force && !self.has_room_for(state, size) {
+            return Pushed::Full(payload);
+        }
+        let user: Arc<str> = match state.users.get_key_value(payload.user_id()) {
+            Some((user, _)) => Arc::clone(user),
+            None => Arc::from(payload.user_id()),
+        };
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        state.bytes += size;
+        state.queued_order.insert(seq, Arc::clone(&user));
+        let jobs = state
+            .users
+            .entry(Arc::clone(&user))
+            .or_insert_with(|| UserJobs {
+                queued: VecDeque::new(),
+                in_flight: false,
+                in_ready: false,
+            });
+        jobs.queued.push_back(Job { seq, payload });
+        if !jobs.in_flight && !jobs.in_ready {
+            jobs.in_ready = true;
+            state.ready.push_back(user);
+        }
+        Pushed::Queued
+    }
+
+    fn try_coalesce(&self, state: &mut State<P>, payload: P) -> Result<(), P> {
+        if !self.limits.coalesce {
+            return Err(payload);
+        }
+        let Some(last) = state
+            .users
+            .get_mut(payload.user_id())
+            .and_then(|jobs| jobs.queued.back_mut())
+        else {
+            return Err(payload);
+        };
+        let before = last.payload.size();
+        last.payload.absorb(payload)?;
+        let after = last.payload.size();
+        state.bytes = state.bytes.saturating_sub(before) + after;
+        Ok(())
+    }
+
+    fn has_room_for(&self, state: &State<P>, size: usize) -> bool {
+        let items = state.queued_order.len();
+        // One job always fits in an empty queue, however large: the byte limit bounds what
+        // waits, it must not make an update impossible to send.
+        items == 0 || (items < self.limits.items && state.bytes + size <= self.limits.bytes)
+    }
+
+    /// Whether another push would find room now.
+    pub fn has_room(&self) -> bool {
+        let state = self.lock();
+        state.closed || state.stopped || self.has_room_for(&state, 0)
+    }
+
+    /// Removes the oldest queued job, to make room (drop-oldest), or `None` when nothing waits.
+    pub fn evict_oldest(&self) -> Option<Job<P>> {
+        let mut state = self.lock();
+        let (seq, user) = state.queued_order.pop_first()?;
+        let jobs = state.users.get_mut(&user)?;
+        // A user's jobs are queued in sequence order, so the oldest overall heads its user's.
+        let job = jobs.queued.pop_front()?;
+        debug_assert_eq!(job.seq, seq);
+        let size = job.payload.size();
+        Self::forget_if_idle(&mut state, &user);
+        state.bytes = state.bytes.saturating_sub(size);
+        drop(state);
+        self.progressed();
+        Some(job)
+    }
+
+    fn forget_if_idle(state: &mut State<P>, user: &Arc<str>) {
+        if let Some(jobs) = state.users.get(user)
+            && jobs.queued.is_empty()
+            && !jobs.in_flight
+            && !jobs.in_ready
+        {
+            state.users.remove(user);
+        }
+    }
+
+    /// Waits with the thread blocked until there is room, the queue closes, or `deadline`:
+    /// `Some(true)` for room, `Some(false)` when closed, `None` when the deadline passed.
+    pub fn wait_room_blocking(&self, deadline: Option<Instant>) -> Option<bool> {
+        let mut state = self.lock();
+        loop {
+            if state.closed || state.stopped {
+                return Some(false);
+            }
+            if self.has_room_for(&state, 0) {
+                return Some(true);
+            }
+            let wait = match deadline {
+                None => Duration::from_secs(3600),
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return None,
+                },
+            };
+            state.blocked_for_room += 1;
+            state = self
+                .room
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            state.blocked_for_room -= 1;
+        }
+    }
+
+    /// Resolves once there is room or the queue closed; `false` when it closed.
+    pub async fn wait_room(&self) -> bool {
+        loop {
+            let notified = self.room_async.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a wake-up between the two is not missed.
+            notified.as_mut().enable();
+            {
+                let state = self.lock();
+                if state.closed || state.stopped {
+                    return false;
+                }
+                if self.has_room_for(&state, 0) {
+                    return true;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Takes the oldest job whose user has nothing in flight.
+    pub fn pop(&self) -> Next<P> {
+        let mut state = self.lock();
+        if state.stopped {
+            return Next::Finished;
+        }
+        while let Some(user) = state.ready.pop_front() {
+            let Some(jobs) = state.users.get_mut(&user) else {
+                continue;
+            };
+            jobs.in_ready = false;
+            if jobs.in_flight {
+                continue;
+            }
+            let Some(job) = jobs.queued.pop_front() else {
+                Self::forget_if_idle(&mut state, &user);
+                continue;
+            };
+            jobs.in_flight = true;
+            state.queued_order.remove(&job.seq);
+            state.bytes = state.bytes.saturating_sub(job.payload.size());
+            state.in_flight.insert(
+                job.seq,
+                InFlight {
+                    user_id: user,
+                    updates: job.payload.updates(),
+                    claimed: false,
+                },
+            );
+            let wake = state.blocked_for_room > 0;
+            drop(state);
+            if wake {
+                self.room.notify_all();
+            }
+            self.room_async.notify_waiters();
+            return Next::Job(job);
+        }
+        if state.closed && state.queued_order.is_empty() && state.in_flight.is_empty() {
+            Next::Finished
+        } else {
+            Next::Empty
+        }
+    }
+
+    /// Resolves when a push may have brought work (or the queue closed or stopped).
+    pub async fn work_arrived(&self) {
+        self.work.notified().await;
+    }
+
+    /// Claims the finished job `seq` for reporting: false when `stop` already abandoned it
+    /// (and reported it), so it is reported once. Stays counted in flight until `complete`, so
+    /// `flush` does not return before the report is made.
+    pub fn claim(&self, seq: u64) -> bool {
+        let mut state = self.lock();
+        match state.in_flight.get_mut(&seq) {
+            Some(job) if !job.claimed => {
+                job.claimed = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks the job `seq` done: the user's next job may go.
+    pub fn complete(&self, seq: u64) {
+        let mut state = self.lock();
+        if let Some(done) = state.in_flight.remove(&seq)
+            && let Some(jobs) = state.users.get_mut(&done.user_id)
+        {
+            jobs.in_flight = false;
+            if !jobs.queued.is_empty() && !jobs.in_ready {
+                jobs.in_ready = true;
+                state.ready.push_back(Arc::clone(&done.user_id));
+            } else {
+                Self::forget_if_idle(&mut state, &done.user_id);
+            }
+        }
+        drop(state);
+        self.progressed();
+    }
+
+    fn progressed(&self) {
+        let state = self.lock();
+        let (room, progress) = (state.blocked_for_room > 0, state.blocked_for_progress > 0);
+        drop(state);
+        if room {
+            self.room.notify_all();
+        }
+        if progress {
+            self.progress.notify_all();
+        }
+        self.room_async.notify_waiters();
+        self.progress_async.notify_waiters();
+    }
+
+    /// The sequence number the next queued job will get: `flush` waits for every job before it.
+    pub fn next_seq(&self) -> u64 {
+        self.lock().next_seq
+    }
+
+    fn done_before(state: &State<P>, target: u64) -> bool {
+        let oldest_queued = state.queued_order.first_key_value().map(|(seq, _)| *seq);
+        let oldest_in_flight = state.in_flight.first_key_value().map(|(seq, _)| *seq);
+        [oldest_queued, oldest_in_flight]
+            .into_iter()
+            .flatten()
+            .all(|seq| seq >= target)
+    }
+
+    /// Blocks until every job numbered below `target` is done, or `deadline`. True when done.
+    pub fn wait_done_blocking(&self, target: u64, deadline: Instant) -> bool {
+        let mut state = self.lock();
+        loop {
+            if Self::done_before(&state, target) {
+                return true;
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            if left.is_zero() {
+                return false;
+            }
+            state.blocked_for_progress += 1;
+            state = self
+                .progress
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            state.blocked_for_progress -= 1;
+        }
+    }
+
+    /// Resolves once every job numbered below `target` is done.
+    pub async fn wait_done(&self, target: u64) {
+        loop {
+            let notified = self.progress_async.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if Self::done_before(&self.lock(), target) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Stops the engine now: returns the queued jobs (never sent) and the jobs in flight (about
+    /// to be abandoned), for the caller to report.
+    pub fn stop(&self) -> (Vec<Job<P>>, Vec<InFlight>) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.stopped = true;
+        let mut queued: Vec<Job<P>> = Vec::with_capacity(state.queued_order.len());
+        for jobs in state.users.values_mut() {
+            queued.extend(jobs.queued.drain(..));
+        }
+        queued.sort_by_key(|job| job.seq);
+        state.users.clear();
+        state.ready.clear();
+        state.queued_order.clear();
+        state.bytes = 0;
+        // Claimed jobs are being reported by the engine; the rest are abandoned here.
+        let mut in_flight = Vec::new();
+        state.in_flight.retain(|_, job| {
+            if job.claimed {
+                true
+            } else {
+                in_flight.push(job.clone());
+                false
+            }
+        });
+        drop(state);
+        self.wake_all();
+        (queued, in_flight)
+    }
+
+    /// Resolves once `stop` was called.
+    pub async fn stopping(&self) {
+        loop {
+            let notified = self.stop_signal.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().stopped {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Queued jobs and jobs in flight.
+    pub fn lengths(&self) -> (u64, u64) {
+        let state = self.lock();
+        (
+            state.queued_order.len() as u64,
+            state.in_flight.len() as u64,
+        )
+    }
+}
