@@ -126,7 +126,9 @@ fn the_blocking_client_sends_one_and_many() {
         )
         .unwrap();
     assert_eq!(one.traits.get("trial").map(String::as_str), Some("true"));
-    let report = client.identify_many((0..50).map(|i| Ok(user(i))), None).unwrap();
+    let report = client
+        .identify_many((0..50).map(|i| Ok(user(i))), None)
+        .unwrap();
     assert_eq!(
         (report.total, report.succeeded, report.is_success()),
         (50, 50, true)
@@ -151,7 +153,9 @@ fn requests_can_be_lent_to_a_bulk_run() {
     let requests: Vec<IdentifyRequest> = (0..20).map(user).collect();
     let report = client.identify_many(requests.iter().map(Ok), None).unwrap();
     assert_eq!((report.total, report.succeeded), (20, 20));
-    let report = client.identify_many([Ok(&requests[0]), Ok(&IdentifyRequest::new(""))], Some(2)).unwrap();
+    let report = client
+        .identify_many([Ok(&requests[0]), Ok(&IdentifyRequest::new(""))], Some(2))
+        .unwrap();
     assert_eq!(report.failures.len(), 1);
     assert_eq!(
         (
@@ -171,7 +175,9 @@ fn prepared_requests_send_what_their_requests_would() {
     let requests: Vec<IdentifyRequest> = (0..10).map(user).collect();
     let prepared: Vec<PreparedRequest> = requests.iter().map(|r| r.prepare().unwrap()).collect();
     assert_eq!(prepared[3].user_id(), "user-3");
-    let report = client.identify_many(prepared.into_iter().map(Ok), None).unwrap();
+    let report = client
+        .identify_many(prepared.into_iter().map(Ok), None)
+        .unwrap();
     assert_eq!((report.total, report.succeeded), (10, 10));
     let mut sent_prepared: Vec<(String, String)> = emulator
         .state()
@@ -180,7 +186,9 @@ fn prepared_requests_send_what_their_requests_would() {
         .map(|r| (r.path, r.body))
         .collect();
     emulator.state().reset();
-    client.identify_many(requests.iter().map(Ok), Some(1)).unwrap();
+    client
+        .identify_many(requests.iter().map(Ok), Some(1))
+        .unwrap();
     let mut sent_plain: Vec<(String, String)> = emulator
         .state()
         .requests()

@@ -170,15 +170,18 @@ async fn send(
     let mut write_error = None;
     let (feeder, run) = connection
         .client
-        .bulk_run_with(Some(concurrency), |outcome: BulkOutcome, row: PendingRow| {
-            if let Err(error) = &outcome.result {
-                progress.failure_line(&format!("line {}: {error}", row.line));
-                if let Err(e) = rejects.write(&row, error) {
-                    write_error.get_or_insert(e);
+        .bulk_run_with(
+            Some(concurrency),
+            |outcome: BulkOutcome, row: PendingRow| {
+                if let Err(error) = &outcome.result {
+                    progress.failure_line(&format!("line {}: {error}", row.line));
+                    if let Err(e) = rejects.write(&row, error) {
+                        write_error.get_or_insert(e);
+                    }
                 }
-            }
-            progress.record(outcome.result.is_err());
-        })
+                progress.record(outcome.result.is_err());
+            },
+        )
         .map_err(CliError::from_sdk)?;
     let reader = tokio::task::spawn_blocking(move || -> Result<(), CliError> {
         for row in source {
