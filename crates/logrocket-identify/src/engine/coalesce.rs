@@ -1,4 +1,5 @@
-//! When two pending updates of one user may become one PUT, and how.
+//! A pending update as the delivery queue keeps it, and when two of one user may become one
+//! PUT.
 //!
 //! The API keeps what a request leaves out, replaces what it sends (a blank trait removes it),
 //! and uses `timestamp` for the user's first and last seen (the time of arrival when there is
@@ -12,60 +13,190 @@
 //! one.
 
 use crate::request::IdentifyRequest;
+use crate::trait_value::TraitValue;
 
-/// Folds `later` into `pending` when that stores the same as sending both in order; otherwise
-/// gives `later` back untouched.
-pub(crate) fn absorb(
-    pending: &mut IdentifyRequest,
-    later: IdentifyRequest,
-) -> Result<(), IdentifyRequest> {
-    if pending.user_id != later.user_id || pending.timestamp_ms != later.timestamp_ms {
-        return Err(later);
+/// An update waiting in the delivery queue: an [`IdentifyRequest`] in a compact form (boxed
+/// strings, traits in a sorted vector rather than a tree), since a queue may hold a hundred
+/// thousand of them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PendingUpdate {
+    pub user_id: Box<str>,
+    name: Option<Box<str>>,
+    email: Option<Box<str>>,
+    timestamp_ms: Option<i64>,
+    /// Sorted by key, without duplicates.
+    traits: Vec<(Box<str>, TraitValue)>,
+}
+
+impl From<IdentifyRequest> for PendingUpdate {
+    fn from(request: IdentifyRequest) -> Self {
+        PendingUpdate {
+            user_id: request.user_id.into_boxed_str(),
+            name: request.name.map(String::into_boxed_str),
+            email: request.email.map(String::into_boxed_str),
+            timestamp_ms: request.timestamp_ms,
+            // A BTreeMap iterates in key order: the vector comes out sorted.
+            traits: request
+                .traits
+                .into_iter()
+                .map(|(key, value)| (key.into_boxed_str(), value))
+                .collect(),
+        }
     }
-    if later.name.is_some() {
-        pending.name = later.name;
+}
+
+impl PendingUpdate {
+    /// The request to send.
+    pub fn to_request(&self) -> IdentifyRequest {
+        IdentifyRequest {
+            user_id: self.user_id.to_string(),
+            name: self.name.as_deref().map(str::to_owned),
+            email: self.email.as_deref().map(str::to_owned),
+            timestamp_ms: self.timestamp_ms,
+            traits: self
+                .traits
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.clone()))
+                .collect(),
+        }
     }
-    if later.email.is_some() {
-        pending.email = later.email;
+
+    /// Roughly the bytes it holds, for the queue's byte limit.
+    pub fn size(&self) -> usize {
+        const TRAIT_ENTRY: usize = std::mem::size_of::<(Box<str>, TraitValue)>();
+        std::mem::size_of::<Self>()
+            + self.user_id.len()
+            + self.name.as_deref().map_or(0, str::len)
+            + self.email.as_deref().map_or(0, str::len)
+            + self
+                .traits
+                .iter()
+                .map(|(key, value)| TRAIT_ENTRY + key.len() + value.heap_size())
+                .sum::<usize>()
     }
-    // Later values win, removals included: the same as the server applying both in order.
-    pending.traits.extend(later.traits);
-    Ok(())
+
+    /// Folds `later` into this update when that stores the same as sending both in order;
+    /// otherwise gives `later` back untouched.
+    pub fn absorb(&mut self, later: PendingUpdate) -> Result<(), PendingUpdate> {
+        if self.user_id != later.user_id || self.timestamp_ms != later.timestamp_ms {
+            return Err(later);
+        }
+        if later.name.is_some() {
+            self.name = later.name;
+        }
+        if later.email.is_some() {
+            self.email = later.email;
+        }
+        // Later values win, removals included: the same as the server applying both in order.
+        self.traits = merge_sorted(std::mem::take(&mut self.traits), later.traits);
+        Ok(())
+    }
+}
+
+/// Merges two key-sorted trait lists, `later`'s value winning for a key in both; linear in
+/// their lengths, however many traits an update carries.
+fn merge_sorted(
+    earlier: Vec<(Box<str>, TraitValue)>,
+    later: Vec<(Box<str>, TraitValue)>,
+) -> Vec<(Box<str>, TraitValue)> {
+    if earlier.is_empty() {
+        return later;
+    }
+    let mut merged = Vec::with_capacity(earlier.len() + later.len());
+    let mut earlier = earlier.into_iter().peekable();
+    let mut later = later.into_iter().peekable();
+    loop {
+        let take_later = match (earlier.peek(), later.peek()) {
+            (None, None) => break,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (Some((a, _)), Some((b, _))) => {
+                if a == b {
+                    earlier.next();
+                    true
+                } else {
+                    b < a
+                }
+            }
+        };
+        let next = if take_later {
+            later.next()
+        } else {
+            earlier.next()
+        };
+        merged.extend(next);
+    }
+    merged.shrink_to_fit();
+    merged
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trait_value::TraitValue;
+
+    fn pending(request: IdentifyRequest) -> PendingUpdate {
+        PendingUpdate::from(request)
+    }
 
     #[test]
     fn later_fields_win_and_removals_are_kept() {
-        let mut pending = IdentifyRequest::new("u")
-            .name("A")
-            .email("a@x")
-            .trait_value("plan", "free")
-            .trait_value("seats", 3i64);
+        let mut update = pending(
+            IdentifyRequest::new("u")
+                .name("A")
+                .email("a@x")
+                .trait_value("plan", "free")
+                .trait_value("seats", 3i64),
+        );
         let later = IdentifyRequest::new("u")
             .name("B")
             .unset("plan")
-            .trait_value("team", "core");
-        absorb(&mut pending, later).unwrap_or_else(|_| panic!("same user, no timestamps"));
-        assert_eq!(pending.name.as_deref(), Some("B"));
-        assert_eq!(pending.email.as_deref(), Some("a@x"));
-        assert_eq!(pending.traits["plan"], TraitValue::Remove);
-        assert_eq!(pending.traits["seats"], TraitValue::Integer(3));
-        assert_eq!(pending.traits["team"], TraitValue::String("core".into()));
+            .trait_value("team", "core")
+            .trait_value("alpha", 1i64);
+        assert!(update.absorb(pending(later)).is_ok());
+        let merged = update.to_request();
+        assert_eq!(merged.name.as_deref(), Some("B"));
+        assert_eq!(merged.email.as_deref(), Some("a@x"));
+        assert_eq!(merged.traits["plan"], TraitValue::Remove);
+        assert_eq!(merged.traits["seats"], TraitValue::Integer(3));
+        assert_eq!(merged.traits["team"], TraitValue::String("core".into()));
+        assert_eq!(merged.traits["alpha"], TraitValue::Integer(1));
+        assert_eq!(merged.traits.len(), 4);
     }
 
     #[test]
     fn different_timestamps_are_not_folded() {
-        let mut pending = IdentifyRequest::new("u").timestamp_ms(1);
-        let later = IdentifyRequest::new("u").timestamp_ms(2);
-        assert!(absorb(&mut pending, later.clone()).is_err());
-        let mut untimed = IdentifyRequest::new("u");
-        assert!(absorb(&mut untimed, later).is_err());
-        let mut same = IdentifyRequest::new("u").timestamp_ms(2).name("x");
-        assert!(absorb(&mut same, IdentifyRequest::new("u").timestamp_ms(2)).is_ok());
-        assert_eq!(same.name.as_deref(), Some("x"));
+        let later = pending(IdentifyRequest::new("u").timestamp_ms(2));
+        let mut timed = pending(IdentifyRequest::new("u").timestamp_ms(1));
+        assert_eq!(timed.absorb(later.clone()), Err(later.clone()));
+        let mut untimed = pending(IdentifyRequest::new("u"));
+        assert!(untimed.absorb(later.clone()).is_err());
+        let mut same = pending(IdentifyRequest::new("u").timestamp_ms(2).name("x"));
+        assert!(same.absorb(later).is_ok());
+        assert_eq!(same.to_request().name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_request_survives_the_compact_form() {
+        let request = IdentifyRequest::new("u")
+            .name("n")
+            .timestamp_ms(5)
+            .trait_value("b", 2i64)
+            .trait_value("a", "x")
+            .unset("c");
+        assert_eq!(pending(request.clone()).to_request(), request);
+    }
+
+    #[test]
+    fn merging_is_linear_and_sorted() {
+        let many = |offset: usize| {
+            (0..10_000).fold(IdentifyRequest::new("u"), |r, i| {
+                r.trait_value(format!("k{:05}", i * 2 + offset), i as i64)
+            })
+        };
+        let mut update = pending(many(0));
+        assert!(update.absorb(pending(many(1))).is_ok());
+        let merged = update.to_request();
+        assert_eq!(merged.traits.len(), 20_000);
+        assert!(update.traits.windows(2).all(|w| w[0].0 < w[1].0));
     }
 }

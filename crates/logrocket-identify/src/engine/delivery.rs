@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::client::Client;
-use crate::engine::coalesce;
+use crate::engine::coalesce::PendingUpdate;
 use crate::engine::drive::{Sendable, drive};
 use crate::engine::options::{DeliveryFailure, FailureHook, WhenFull};
 use crate::engine::queue::{Job, Limits, Payload, Pushed, Queue};
@@ -20,29 +20,17 @@ use crate::request::IdentifyRequest;
 /// One pending update (or several of one user, coalesced).
 #[derive(Debug)]
 pub(crate) struct Update {
-    request: IdentifyRequest,
+    pending: PendingUpdate,
     updates: u64,
 }
 
-/// Fixed cost counted per queued update beside its strings: the request and queue bookkeeping.
-const UPDATE_OVERHEAD: usize = 160;
-
 impl Payload for Update {
     fn user_id(&self) -> &str {
-        &self.request.user_id
+        &self.pending.user_id
     }
 
     fn size(&self) -> usize {
-        let request = &self.request;
-        let strings = request.user_id.len()
-            + request.name.as_ref().map_or(0, String::len)
-            + request.email.as_ref().map_or(0, String::len);
-        let traits: usize = request
-            .traits
-            .iter()
-            .map(|(key, value)| key.len() + value.heap_size() + 64)
-            .sum();
-        UPDATE_OVERHEAD + strings + traits
+        self.pending.size()
     }
 
     fn updates(&self) -> u64 {
@@ -50,13 +38,13 @@ impl Payload for Update {
     }
 
     fn absorb(&mut self, later: Self) -> Result<(), Self> {
-        match coalesce::absorb(&mut self.request, later.request) {
+        match self.pending.absorb(later.pending) {
             Ok(()) => {
                 self.updates += later.updates;
                 Ok(())
             }
-            Err(request) => Err(Update {
-                request,
+            Err(pending) => Err(Update {
+                pending,
                 updates: later.updates,
             }),
         }
@@ -66,7 +54,7 @@ impl Payload for Update {
 impl Sendable for Update {
     fn body(&self) -> Result<Bytes> {
         // Validated at `enqueue`, and a merge of valid updates is valid; encoding checks again.
-        Ok(Bytes::from(self.request.encode_body()?))
+        Ok(Bytes::from(self.pending.to_request().encode_body()?))
     }
 }
 
@@ -174,7 +162,7 @@ impl Delivery {
                             report(
                                 hook.as_ref(),
                                 DeliveryFailure {
-                                    user_id: job.payload.request.user_id,
+                                    user_id: job.payload.pending.user_id.into(),
                                     error,
                                     updates: job.payload.updates,
                                 },
@@ -196,7 +184,7 @@ impl Delivery {
     /// Queues a validated request under the full-queue policy.
     pub fn enqueue(&self, request: IdentifyRequest) -> Result<()> {
         let mut update = Update {
-            request,
+            pending: PendingUpdate::from(request),
             updates: 1,
         };
         let deadline = match self.when_full {
@@ -244,7 +232,7 @@ impl Delivery {
         report(
             self.hook.as_ref(),
             DeliveryFailure {
-                user_id: job.payload.request.user_id,
+                user_id: job.payload.pending.user_id.into(),
                 error,
                 updates: job.payload.updates,
             },

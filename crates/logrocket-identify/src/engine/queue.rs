@@ -207,7 +207,8 @@ impl<P: Payload> Queue<P> {
             .users
             .entry(Arc::clone(&user))
             .or_insert_with(|| UserJobs {
-                queued: VecDeque::new(),
+                // Most users have one update waiting: room for exactly one, not the default four.
+                queued: VecDeque::with_capacity(1),
                 in_flight: false,
                 in_ready: false,
             });
