@@ -31,8 +31,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         user.user_id, user.traits["plan"], user.traits["mrr"]
     );
 
-    let batch = (1..=100)
-        .map(|i| IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i * 10));
+    let batch =
+        (1..=100).map(|i| IdentifyRequest::new(format!("user-{i}")).trait_value("revenue", i * 10));
     let report = client
         .identify_many(futures::stream::iter(batch), Some(32))
         .await?;

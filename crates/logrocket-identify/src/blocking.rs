@@ -66,6 +66,12 @@ impl BlockingClient {
         self.client.config()
     }
 
+    /// The runtime this client runs its requests and background delivery on: for callers that
+    /// drive the async client's futures (a bulk run they feed themselves) from a plain thread.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.runtime.handle()
+    }
+
     /// The async client underneath, sharing this one's pool and pause.
     pub fn async_client(&self) -> &Client {
         &self.client

@@ -43,8 +43,9 @@ impl Cancel {
         self.state.fired.load(Ordering::SeqCst)
     }
 
-    /// Resolves once the switch is fired (at once if it already was).
-    pub(crate) async fn fired(&self) {
+    /// Resolves once the switch is fired (at once if it already was): race a call against it
+    /// to end the call when the switch fires.
+    pub async fn fired(&self) {
         loop {
             let notified = self.state.notify.notified();
             tokio::pin!(notified);
