@@ -13,8 +13,31 @@
 //! # Ok(()) }
 //! ```
 //!
+//! In the background, from a request handler that must not wait: `enqueue` validates and
+//! returns at once, and the client delivers on its runtime (retrying, coalescing pending updates
+//! of one user where the API would store the same); `flush` and `close` wait, never past their
+//! deadline; every update that is not delivered reaches the on-failure hook.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use logrocket_identify::{Client, IdentifyRequest, WhenFull};
+//!
+//! # async fn run() -> Result<(), logrocket_identify::Error> {
+//! let client = Client::builder()
+//!     .api_key("key")
+//!     .app("acme/web")
+//!     .when_full(WhenFull::DropOldest)
+//!     .on_failure(|failure| eprintln!("not delivered: {}: {}", failure.user_id, failure.error))
+//!     .build()?;
+//! client.enqueue(IdentifyRequest::new("user-42").trait_value("plan", "pro"))?;
+//! let summary = client.close(Duration::from_secs(5)).await;
+//! assert!(summary.completed);
+//! # Ok(()) }
+//! ```
+//!
 //! Validation follows the API's documented limits and messages exactly; retries, `Retry-After`
-//! and bulk scheduling follow `DESIGN.md`. Every binding (Python, Node, C, Go) wraps this crate.
+//! and the sending engine are described in the repository's `ARCHITECTURE.md`. Every binding
+//! (Python, Node, C, Go) wraps this crate.
 
 mod api_key;
 mod blocking;

@@ -1,7 +1,7 @@
 //! The API's documented limits and the exact messages it answers with.
 //!
 //! Client-side validation uses these same strings so a user sees identical text whether the
-//! client or the server caught the problem (DESIGN.md, ruling 2).
+//! client or the server caught the problem (ARCHITECTURE.md, ruling 2).
 
 /// The most characters (Unicode scalar values) a user id, name, email, trait key or trait value
 /// may have. The documentation says both "max 1024" and "less than 1024"; the client takes the

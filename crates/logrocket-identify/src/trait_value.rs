@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A trait value. The API stores every trait as a string; numbers and booleans are sent as JSON
-/// numbers and booleans and come back as strings (DESIGN.md, ruling 4).
+/// numbers and booleans and come back as strings (ARCHITECTURE.md, ruling 4).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TraitValue {
     String(String),

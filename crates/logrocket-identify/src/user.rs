@@ -7,7 +7,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde_json::Value;
 
 /// The user as the API stored it after the request. Every trait value is a string, as the API
-/// returns them (DESIGN.md, ruling 7).
+/// returns them (ARCHITECTURE.md, ruling 7).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct User {
     /// The API's `userID`.
@@ -185,7 +185,7 @@ impl<'de> Visitor<'de> for TraitsVisitor {
 }
 
 /// The message of an error answer: a JSON object's `message` or `error`, else the plain text,
-/// else the status line (DESIGN.md, ruling 3).
+/// else the status line (ARCHITECTURE.md, ruling 3).
 pub(crate) fn error_message(status: http::StatusCode, body: &[u8]) -> String {
     if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
         for key in ["message", "error"] {
