@@ -26,6 +26,77 @@ export interface ClientOptions {
   userAgent?: string
   /** Allow plain http:// to a host that is not loopback (the key would travel in clear). */
   allowInsecureHttp?: boolean
+  /** Background delivery: updates the queue holds at most; default 10,000. */
+  queueCapacity?: number
+  /** Background delivery: bytes the queued updates hold at most; default 32 MiB. */
+  queueMaxBytes?: number
+  /**
+   * What `enqueue` does when the queue is full:
+   * - `'block'` (default): wait for room up to `enqueueTimeoutMs`, then throw QueueFullError.
+   *   In Node that wait would stall the event loop (every request a server is handling), so
+   *   `enqueueTimeoutMs` defaults to 0 here, unlike the core's brief block: a full queue
+   *   throws at once, the same as `'error'`. A script that prefers back-pressure to errors may
+   *   set `enqueueTimeoutMs`, accepting that `enqueue` then blocks the thread that long at most
+   *   while the queue is full; or catch QueueFullError and `await client.flush()`.
+   * - `'error'`: throw QueueFullError at once.
+   * - `'dropOldest'`: make room by dropping the oldest queued update, which reaches
+   *   `onFailure` as a QueueFullError and counts as dropped.
+   */
+  whenFull?: WhenFull
+  /** How long `'block'` waits for room (blocking the JS thread); default 0 in Node. */
+  enqueueTimeoutMs?: number
+  /** Fold a user's pending updates into one PUT where LogRocket stores the same; default true. */
+  coalesce?: boolean
+  /**
+   * Called on the JS thread for every enqueued update that failed for good (a 4xx, retries
+   * exhausted) or was dropped (`'dropOldest'`, or abandoned by `close`): the ecosystem's way
+   * to log or count them. It gets the user id and a LogRocketError, never the key or the
+   * update's values. It does not keep the process alive; what it throws becomes a process
+   * warning.
+   */
+  onFailure?: (failure: DeliveryFailure) => void
+}
+
+export type WhenFull = 'block' | 'error' | 'dropOldest'
+
+/** An enqueued update that will not be delivered. */
+export interface DeliveryFailure {
+  userId: string
+  /** ApiError, TransportError, TimeoutError, ValidationError, or QueueFullError/ClosedError for a drop. */
+  error: LogRocketError
+  /** How many enqueued updates the failed request carried (more than 1 when coalesced). */
+  updates: number
+}
+
+export interface FlushOptions {
+  /** The deadline; default 5,000 (the core's close timeout). */
+  timeoutMs?: number
+}
+
+/** What a `flush` or `close` achieved. The counts are totals since the client was built. */
+export interface FlushSummary {
+  /** Every update enqueued before the call was delivered or failed in time. */
+  completed: boolean
+  delivered: number
+  failed: number
+  dropped: number
+  /** Queued or in flight when the call returned. */
+  pending: number
+}
+
+/** Background delivery's counters: `enqueued === coalesced + delivered + failed + dropped + pending`. */
+export interface Counters {
+  enqueued: number
+  delivered: number
+  failed: number
+  /** Attempts repeated after a retryable failure. */
+  retried: number
+  dropped: number
+  /** Updates folded into another pending update of the same user. */
+  coalesced: number
+  /** Queued or in flight. */
+  pending: number
+  inFlight: number
 }
 
 /** What to send about one user. Only what is given is sent. */
@@ -73,7 +144,7 @@ export interface IdentifyManyOptions {
   concurrency?: number
 }
 
-export type ErrorKind = 'validation' | 'api' | 'transport' | 'timeout' | 'config'
+export type ErrorKind = 'validation' | 'api' | 'transport' | 'timeout' | 'config' | 'queue_full' | 'closed'
 
 export type ErrorCode =
   | 'ERR_LOGROCKET_VALIDATION'
@@ -81,6 +152,8 @@ export type ErrorCode =
   | 'ERR_LOGROCKET_TRANSPORT'
   | 'ERR_LOGROCKET_TIMEOUT'
   | 'ERR_LOGROCKET_CONFIG'
+  | 'ERR_LOGROCKET_QUEUE_FULL'
+  | 'ERR_LOGROCKET_CLOSED'
 
 export declare const ERROR_CODES: Readonly<Record<ErrorKind, ErrorCode>>
 
@@ -123,6 +196,30 @@ export declare class ConfigError extends LogRocketError {
   readonly kind: 'config'
 }
 
+/** `enqueue` found the queue full; also the error of an update dropped by `'dropOldest'`. */
+export declare class QueueFullError extends LogRocketError {
+  readonly code: 'ERR_LOGROCKET_QUEUE_FULL'
+  readonly kind: 'queue_full'
+}
+
+/** `enqueue` after `close`; also the error of an update `close` abandoned at its deadline. */
+export declare class ClosedError extends LogRocketError {
+  readonly code: 'ERR_LOGROCKET_CLOSED'
+  readonly kind: 'closed'
+}
+
+/**
+ * A client for the User Identification API. `identify` and `identifyMany` send and wait;
+ * `enqueue` hands an update to background delivery and returns at once.
+ *
+ * Background delivery and process exit: updates are sent off the JS thread and do not keep
+ * the process alive. When a script's event loop empties, the client drains what is pending on
+ * 'beforeExit' (at most the core's close deadline, 5 s), so a script that ends without
+ * `close()` still delivers; an idle client never holds the process open. `process.exit()`,
+ * a signal or a serverless platform freezing the process after a handler returns skip that:
+ * there, `await client.flush()` before returning (a Lambda handler, a Vercel or Cloud
+ * Functions handler), or `await client.close()` on shutdown.
+ */
 export declare class Client {
   /** @throws {ConfigError} when the configuration is incomplete or wrong. */
   constructor(options?: ClientOptions)
@@ -133,6 +230,29 @@ export declare class Client {
     rows: Iterable<IdentifyRow> | AsyncIterable<IdentifyRow>,
     options?: IdentifyManyOptions,
   ): Promise<BulkReport>
+  /**
+   * Queues an update for background delivery and returns at once; never waits for the network
+   * nor (by default) blocks the event loop. Updates of one user are sent in order.
+   * @throws {ValidationError} the same as `identify` rejects with; nothing is queued.
+   * @throws {QueueFullError} the queue is full (see `whenFull`).
+   * @throws {ClosedError} after `close()`.
+   */
+  enqueue(userId: string, options?: IdentifyOptions): void
+  /**
+   * Resolves once every update enqueued before the call was delivered or failed (its failure
+   * already handed to `onFailure`), or at `timeoutMs`, whichever comes first. Rejects only
+   * with a TypeError for a `timeoutMs` that is not a whole number of milliseconds.
+   * In a serverless handler, `await client.flush()` before returning.
+   */
+  flush(options?: FlushOptions): Promise<FlushSummary>
+  /**
+   * Stops taking updates, flushes up to `timeoutMs`, then abandons what is left (each to
+   * `onFailure` as a ClosedError, counted as dropped). Calling it again is harmless. Rejects
+   * only with a TypeError for a bad `timeoutMs`.
+   */
+  close(options?: FlushOptions): Promise<FlushSummary>
+  /** Background delivery's counters since the client was built. */
+  counters(): Counters
 }
 
 /** Checks a request without sending it. @throws {ValidationError} */

@@ -1,8 +1,9 @@
 'use strict'
 // logrocket-identify for Node: the public API over the native module (native.js, built from
 // the Rust core by `napi build` on install). This file only sorts JS values by type, feeds
-// bulk rows lazily, and turns the native error records into Error subclasses; every rule
-// about the values themselves is the core's.
+// bulk rows lazily, turns the native error records into Error subclasses, hands delivery
+// failures to the caller's hook and drains background delivery before the process exits; every
+// rule about the values themselves, and every default, is the core's.
 
 const { inspect, types } = require('node:util')
 const native = require('./native.js')
@@ -16,6 +17,8 @@ const CODES = Object.freeze({
   transport: 'ERR_LOGROCKET_TRANSPORT',
   timeout: 'ERR_LOGROCKET_TIMEOUT',
   config: 'ERR_LOGROCKET_CONFIG',
+  queue_full: 'ERR_LOGROCKET_QUEUE_FULL',
+  closed: 'ERR_LOGROCKET_CLOSED',
 })
 
 /** The base of every error this package raises. `code` is stable; `kind` names the kind. */
@@ -67,6 +70,23 @@ class ConfigError extends LogRocketError {
   }
 }
 
+/**
+ * Background delivery: `enqueue` found the queue full (and the policy said not to wait, or the
+ * wait ran out); also the error of an update dropped by the 'dropOldest' policy.
+ */
+class QueueFullError extends LogRocketError {
+  constructor(message) {
+    super(message, 'queue_full', true)
+  }
+}
+
+/** Background delivery: `enqueue` after `close`; also the error of an update `close` abandoned. */
+class ClosedError extends LogRocketError {
+  constructor(message) {
+    super(message, 'closed', false)
+  }
+}
+
 function toError(record) {
   switch (record.kind) {
     case 'validation':
@@ -77,6 +97,10 @@ function toError(record) {
       return new TransportError(record.message)
     case 'timeout':
       return new TimeoutError(record.message)
+    case 'queue_full':
+      return new QueueFullError(record.message)
+    case 'closed':
+      return new ClosedError(record.message)
     default:
       return new ConfigError(record.message)
   }
@@ -87,7 +111,9 @@ function toError(record) {
 
 /** A bulk row that cannot become a request; reported as that row's failure, never thrown. */
 class UnreadableRow {
-  constructor(field, detail) {
+  constructor(row, field, detail) {
+    // The report names the row's user when it has a readable one.
+    this.userId = row !== null && typeof row === 'object' && typeof row.userId === 'string' ? row.userId : ''
     this.field = field
     this.detail = detail
   }
@@ -236,11 +262,11 @@ const ROW_KEYS = new Set(['userId', 'name', 'email', 'timestamp', 'traits', 'uns
 /** A bulk row as JSON text or the typed native input, or an UnreadableRow saying why it cannot be either. */
 function rowInput(row) {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-    return new UnreadableRow('input', `each row must be an object with userId and optional name, email, timestamp, traits, unset; got ${describe(row)}`)
+    return new UnreadableRow(row, 'input', `each row must be an object with userId and optional name, email, timestamp, traits, unset; got ${describe(row)}`)
   }
   for (const key of Object.keys(row)) {
     if (!ROW_KEYS.has(key)) {
-      return new UnreadableRow(key, `unknown key ${JSON.stringify(key)}; expected userId, name, email, timestamp, traits or unset`)
+      return new UnreadableRow(row, key, `unknown key ${JSON.stringify(key)}; expected userId, name, email, timestamp, traits or unset`)
     }
   }
   // A row without a user id goes to the core as an empty one, which it rejects with the API's
@@ -251,7 +277,7 @@ function rowInput(row) {
   try {
     return requestInput(userId, row)
   } catch (error) {
-    return new UnreadableRow('input', error.message)
+    return new UnreadableRow(row, 'input', error.message)
   }
 }
 
@@ -269,14 +295,20 @@ function configFromEnvAndOptions(options) {
   if (options === undefined || options === null) return undefined
   if (typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`)
   const { apiKey, appId, orgId, baseUrl, timeoutMs, maxRetries, concurrency, initialBackoffMs, maxBackoffMs, userAgent, allowInsecureHttp } = options
-  const count = (value, what) => {
+  const { queueCapacity, queueMaxBytes, whenFull, enqueueTimeoutMs, coalesce } = options
+  const count = (value, what, max = 0xffffffff) => {
     if (value === undefined || value === null) return undefined
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-      throw new ConfigError(`${what} must be a whole number from 0 to 4294967295, got ${String(value)}`)
+    if (!Number.isInteger(value) || value < 0 || value > max) {
+      throw new ConfigError(`${what} must be a whole number from 0 to ${max}, got ${String(value)}`)
     }
     return value
   }
   return {
+    queueCapacity: count(queueCapacity, 'queueCapacity'),
+    queueMaxBytes: count(queueMaxBytes, 'queueMaxBytes', Number.MAX_SAFE_INTEGER),
+    whenFull: optionalString(whenFull, 'whenFull'),
+    enqueueTimeoutMs: count(enqueueTimeoutMs, 'enqueueTimeoutMs'),
+    coalesce: coalesce === undefined ? undefined : Boolean(coalesce),
     apiKey: optionalString(apiKey, 'apiKey'),
     appId: optionalString(appId, 'appId'),
     orgId: optionalString(orgId, 'orgId'),
@@ -295,7 +327,7 @@ function configFromEnvAndOptions(options) {
 function push(run, row) {
   const input = rowInput(row)
   if (typeof input === 'string') return run.pushJson(input)
-  return input instanceof UnreadableRow ? run.pushUnreadable(input.field, input.detail) : run.push(input)
+  return input instanceof UnreadableRow ? run.pushUnreadable(input.userId, input.field, input.detail) : run.push(input)
 }
 
 /** Feeds one row, waiting for room first when the last push filled the channel. */
@@ -304,17 +336,191 @@ async function feed(run, row, room) {
   return push(run, row)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Background delivery: the failure hook and the drain before exit
+
+// What the exit drain and a `flush()`/`close()` without a timeout wait at most: the core's.
+const DEFAULTS = native.deliveryDefaults()
+
+// How long a flush or close waits for the hook calls it is owed. They are already queued for
+// this thread and arrive within a turn of the loop; the bound only matters if Node is tearing
+// the environment down and they never will.
+const HOOK_WAIT_MS = 10_000
+
+/**
+ * Where the runtime's messages land: failures go to the caller's hook, barriers settle the
+ * flush or close waiting for them. Holds nothing of the Client, so the threadsafe function
+ * that owns it does not keep the client alive.
+ */
+function hookDispatcher(onFailure) {
+  const state = { nextBarrier: 1, waiting: new Map() }
+  state.dispatch = (message) => {
+    if (message.barrier !== undefined && message.barrier !== null) {
+      const arrived = state.waiting.get(message.barrier)
+      state.waiting.delete(message.barrier)
+      if (arrived) arrived()
+      return
+    }
+    const failure = { userId: message.userId, error: toError(message.error), updates: message.updates }
+    try {
+      onFailure(failure)
+    } catch (error) {
+      // A broken hook must not stop the others nor crash a server; it shows as a warning.
+      process.emitWarning(`the onFailure hook threw: ${error?.message ?? String(error)}`, { code: 'LOGROCKET_HOOK_THREW' })
+    }
+  }
+  return state
+}
+
+/**
+ * Resolves once every failure reported before the call has reached the hook. The hook's
+ * threadsafe function does not keep the process alive, so a ref'd timer does meanwhile:
+ * otherwise a script's last `await client.close()` could exit with hook calls still queued.
+ */
+function hookCallsDelivered(handle, hooks) {
+  if (hooks === undefined) return undefined
+  const id = hooks.nextBarrier
+  hooks.nextBarrier = id >= 0xffffffff ? 1 : id + 1
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      hooks.waiting.delete(id)
+      resolve()
+    }, HOOK_WAIT_MS)
+    hooks.waiting.set(id, () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    if (!handle.hookBarrier(id)) {
+      hooks.waiting.delete(id)
+      clearTimeout(timer)
+      resolve()
+    }
+  })
+}
+
+function timeoutOption(options, what) {
+  if (options === undefined || options === null) return DEFAULTS.closeTimeoutMs
+  if (typeof options !== 'object') throw new TypeError(`${what} options must be an object, got ${describe(options)}`)
+  const { timeoutMs } = options
+  if (timeoutMs === undefined || timeoutMs === null) return DEFAULTS.closeTimeoutMs
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 0xffffffff) {
+    throw new TypeError(`timeoutMs must be a whole number of milliseconds from 0 to 4294967295, got ${String(timeoutMs)}`)
+  }
+  return timeoutMs
+}
+
+function summaryFrom(record) {
+  const { completed, delivered, failed, dropped, pending } = record
+  return { completed, delivered, failed, dropped, pending }
+}
+
+/**
+ * Clients that have enqueued and are not closed. Node gives a process no last chance for async
+ * work except 'beforeExit' (emitted when the loop is empty, so delivery, which runs off the JS
+ * thread, does not keep it alive by itself): there each client with updates pending flushes,
+ * with the core's close deadline. One whose flush ran out of time is closed at once, so its
+ * leftovers reach its hook as ClosedError and the counters, and the process can exit; the
+ * others stay usable should a listener keep the process going. An idle client does nothing,
+ * and the next 'beforeExit' finds nothing pending, so the process exits.
+ */
+const enqueuing = new Set()
+let drainingAtExit = false
+let exitHookInstalled = false
+
+function watchForExit(entry) {
+  if (!exitHookInstalled) {
+    process.on('beforeExit', drainAtExit)
+    exitHookInstalled = true
+  }
+  enqueuing.add(entry)
+}
+
+function drainAtExit() {
+  if (drainingAtExit) return
+  const pending = [...enqueuing].filter((entry) => entry.handle.counters().pending > 0)
+  if (pending.length === 0) return
+  drainingAtExit = true
+  Promise.all(pending.map(async (entry) => {
+    try {
+      const summary = await entry.handle.flush(DEFAULTS.closeTimeoutMs)
+      if (!summary.completed) {
+        enqueuing.delete(entry)
+        await entry.handle.close(0)
+      }
+      await hookCallsDelivered(entry.handle, entry.hooks)
+    } catch (error) {
+      // Only when Node is already tearing the native side down; say so rather than crash.
+      enqueuing.delete(entry)
+      process.emitWarning(`logrocket-identify could not drain at exit: ${error?.message ?? String(error)}`)
+    }
+  })).finally(() => {
+    drainingAtExit = false
+  })
+}
+
 class Client {
   #native
+  #hooks
+  #exitEntry
 
   /**
    * Options left out come from LOGROCKET_API_KEY, LOGROCKET_APP_ID ("org/app") and
    * LOGROCKET_BASE_URL. Bad configuration throws ConfigError saying what to set.
    */
   constructor(options) {
-    const created = native.createClient(configFromEnvAndOptions(options))
+    const onFailure = options?.onFailure
+    if (onFailure !== undefined && onFailure !== null && typeof onFailure !== 'function') {
+      throw new ConfigError(`onFailure must be a function, got ${describe(onFailure)}`)
+    }
+    const hooks = typeof onFailure === 'function' ? hookDispatcher(onFailure) : undefined
+    const created = native.createClient(configFromEnvAndOptions(options), hooks?.dispatch)
     if (!(created instanceof native.NativeClient)) throw toError(created)
     this.#native = created
+    this.#hooks = hooks
+  }
+
+  /**
+   * Queues one update for background delivery and returns at once, without waiting for the
+   * network. Throws ValidationError (as `identify` rejects), QueueFullError or ClosedError.
+   */
+  enqueue(userId, options) {
+    const json = jsonInput(userId, options)
+    const handle = this.#native
+    const error = json !== undefined ? handle.enqueueJson(json) : handle.enqueue(requestInput(userId, options))
+    if (error) throw toError(error)
+    if (this.#exitEntry === undefined) {
+      this.#exitEntry = { handle, hooks: this.#hooks }
+      watchForExit(this.#exitEntry)
+    }
+  }
+
+  /**
+   * Waits until every update enqueued before the call has been delivered or has failed (and
+   * its failure reached onFailure), never past `timeoutMs`.
+   */
+  async flush(options) {
+    const timeoutMs = timeoutOption(options, 'flush')
+    const summary = await this.#native.flush(timeoutMs)
+    await hookCallsDelivered(this.#native, this.#hooks)
+    return summaryFrom(summary)
+  }
+
+  /**
+   * Stops taking updates (enqueue then throws ClosedError), flushes up to `timeoutMs`, and
+   * abandons what is left, each to onFailure as a ClosedError. Calling it again is harmless.
+   */
+  async close(options) {
+    const timeoutMs = timeoutOption(options, 'close')
+    if (this.#exitEntry !== undefined) enqueuing.delete(this.#exitEntry)
+    const summary = await this.#native.close(timeoutMs)
+    await hookCallsDelivered(this.#native, this.#hooks)
+    return summaryFrom(summary)
+  }
+
+  /** Background delivery's counters since the client was built. */
+  counters() {
+    const { enqueued, delivered, failed, retried, dropped, coalesced, pending, inFlight } = this.#native.counters()
+    return { enqueued, delivered, failed, retried, dropped, coalesced, pending, inFlight }
   }
 
   /** Sends one user; resolves to the user as stored, or rejects with a LogRocketError. */
@@ -332,15 +538,17 @@ class Client {
    * Resolves to a report of counts and every failed row; a row's failure never rejects.
    */
   async identifyMany(rows, options) {
-    const concurrency = options?.concurrency
-    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 0xffffffff)) {
-      throw new ConfigError(`concurrency must be a whole number of at least 1, got ${String(concurrency)}`)
+    const concurrency = options?.concurrency ?? undefined
+    // Only the type is checked here; the core decides which counts it takes (not 0).
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 0xffffffff)) {
+      throw new ConfigError(`concurrency must be a whole number from 1 to 4294967295, got ${String(concurrency)}`)
     }
     const isAsync = rows !== null && rows !== undefined && typeof rows[Symbol.asyncIterator] === 'function'
     if (!isAsync && (rows === null || rows === undefined || typeof rows[Symbol.iterator] !== 'function')) {
       throw new TypeError(`rows must be an array, an iterable or an async iterable, got ${describe(rows)}`)
     }
     const run = this.#native.startBulk(concurrency)
+    if (!(run instanceof native.BulkRun)) throw toError(run)
     try {
       let room = true
       if (isAsync) {
@@ -461,5 +669,7 @@ module.exports = {
   TransportError,
   TimeoutError,
   ConfigError,
+  QueueFullError,
+  ClosedError,
   ERROR_CODES: CODES,
 }

@@ -12,6 +12,8 @@ export const {
   TransportError,
   TimeoutError,
   ConfigError,
+  QueueFullError,
+  ClosedError,
   ERROR_CODES,
 } = cjs
 export default cjs

@@ -24,7 +24,8 @@ test('examples/node/identify.js runs and prints what it did', () => {
       'rejected before sending: traits.address: Malformed request',
       'bulk: 100 of 101 identified, 1 failed',
       '  row 100: userID is required',
-      'the emulator stores 101 users',
+      'background: 50 delivered, 0 failed, 0 pending',
+      'the emulator stores 151 users',
     ])
   } finally {
     fs.rmSync(modules, { recursive: true, force: true })

@@ -1,23 +1,19 @@
-//! `identifyMany` fed lazily from JS: rows are handed one at a time to the core's bulk
-//! scheduler through a bounded channel of `concurrency` slots, so at most that many rows wait
-//! beside the `concurrency` requests in flight. When the channel is full, `push` says so and
-//! `ready()` resolves once a slot is free; the JS side pulls its next row only then.
+//! `identifyMany` fed lazily from JS, on the core's sending engine: each row is pushed into a
+//! `BulkFeeder`, whose run (spawned on napi's runtime) sends them with the concurrency limit.
+//! When a push says there is no room, the JS side awaits `ready()` before pulling its next row,
+//! so the input is read no faster than it is sent.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use logrocket_identify::{BulkReport, Client, IdentifyRequest, Result as CoreResult};
-use napi::bindgen_prelude::{PromiseRaw, spawn};
+use logrocket_identify::{BulkFeeder, BulkReport, Client, Error, FailedInput, IdentifyRequest};
+use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi::{Env, Result};
 use napi_derive::napi;
-use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::mpsc::{self, OwnedPermit, Sender};
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::convert::{self, RequestInput};
+use crate::delivery::count;
 use crate::errors::ErrorRecord;
-
-type Row = CoreResult<IdentifyRequest>;
 
 /// A failed row: where it was, whose it was, why.
 #[napi(object)]
@@ -39,7 +35,6 @@ pub struct ReportRecord {
 
 impl From<BulkReport> for ReportRecord {
     fn from(report: BulkReport) -> Self {
-        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         ReportRecord {
             total: count(report.total),
             succeeded: count(report.succeeded),
@@ -60,117 +55,89 @@ impl From<BulkReport> for ReportRecord {
 #[napi]
 #[derive(Debug)]
 pub struct BulkRun {
-    sender: Mutex<Option<Sender<Row>>>,
-    /// A slot reserved by `ready`, used by the next `push`.
-    permit: Arc<Mutex<Option<OwnedPermit<Row>>>>,
-    task: Mutex<Option<JoinHandle<()>>>,
-    report: Mutex<Option<oneshot::Receiver<BulkReport>>>,
+    feeder: Arc<BulkFeeder>,
+    run: Mutex<Option<JoinHandle<BulkReport>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn closed() -> napi::Error {
+fn already_finished() -> napi::Error {
     napi::Error::from_reason("this identifyMany run has already finished or was aborted")
 }
 
-impl BulkRun {
-    pub fn start(core: Client, concurrency: Option<usize>) -> BulkRun {
-        let in_flight = concurrency.unwrap_or(core.config().concurrency).max(1);
-        let (sender, receiver) = mpsc::channel::<Row>(in_flight);
-        let rows = futures::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|row| (row, receiver))
-        });
-        let (report_sender, report) = oneshot::channel();
-        // napi's `spawn` takes only unit futures, so the report comes back on its own channel.
-        let task = spawn(async move {
-            let _ = report_sender.send(core.identify_many(rows, Some(in_flight)).await);
-        });
-        BulkRun {
-            sender: Mutex::new(Some(sender)),
-            permit: Arc::new(Mutex::new(None)),
-            task: Mutex::new(Some(task)),
-            report: Mutex::new(Some(report)),
-        }
-    }
+/// A push refused by the core (the run was aborted) as a plain JS error: the JS side aborts
+/// only after it stopped pushing, so reaching this is a bug in `index.js`, not a user error.
+fn refused(error: &Error) -> napi::Error {
+    napi::Error::from_reason(format!("identifyMany: {}", error.message()))
+}
 
-    /// Queues a row (in the slot `ready` reserved, if any) and says whether another fits now.
-    fn send(&self, row: Row) -> Result<bool> {
-        let sender = lock(&self.sender).clone().ok_or_else(closed)?;
-        if let Some(permit) = lock(&self.permit).take() {
-            permit.send(row);
-        } else {
-            match sender.try_send(row) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => {
-                    return Err(napi::Error::from_reason(
-                        "identifyMany: no room for a row; await ready() before pushing",
-                    ));
-                }
-                Err(TrySendError::Closed(_)) => return Err(closed()),
-            }
+impl BulkRun {
+    /// Starts a run on napi's runtime; a concurrency the core refuses (0) is a `config` record.
+    pub fn start(core: &Client, concurrency: Option<usize>) -> Either<BulkRun, ErrorRecord> {
+        let Some(runtime) = crate::runtime_handle() else {
+            return Either::B(Error::Config("the async runtime is not available".into()).into());
+        };
+        match core.bulk_run(concurrency) {
+            Ok((feeder, run)) => Either::A(BulkRun {
+                feeder: Arc::new(feeder),
+                run: Mutex::new(Some(runtime.spawn(run))),
+            }),
+            Err(error) => Either::B(error.into()),
         }
-        Ok(sender.capacity() > 0)
     }
 }
 
 #[napi]
 impl BulkRun {
-    /// Queues a row; `false` means the channel is now full: await `ready()` before the next.
+    /// Queues a row; `false` means there is no room now: await `ready()` before the next.
     #[napi]
     pub fn push(&self, row: RequestInput) -> Result<bool> {
-        self.send(convert::request(row).map_err(Into::into))
+        let input = convert::request(row).map_err(Error::from);
+        self.feeder.push(input).map_err(|e| refused(&e))
     }
 
     /// `push` for a row in the core's JSON form (see `NativeClient::identify_json`).
     #[napi]
     pub fn push_json(&self, row: String) -> Result<bool> {
-        self.send(IdentifyRequest::from_json_str(&row).map_err(Into::into))
+        let input = IdentifyRequest::from_json_str(&row).map_err(Error::from);
+        self.feeder.push(input).map_err(|e| refused(&e))
     }
 
     /// Queues a row that could not even be read (not an object, a user id that is not a
     /// string): it is reported as that row's failure, never sent.
     #[napi]
-    pub fn push_unreadable(&self, field: String, detail: String) -> Result<bool> {
-        let invalid = logrocket_identify::ValidationError::malformed(field, detail);
-        self.send(Err(invalid.into()))
+    pub fn push_unreadable(&self, user_id: String, field: String, detail: String) -> Result<bool> {
+        let error = logrocket_identify::ValidationError::malformed(field, detail).into();
+        self.feeder
+            .push(FailedInput { user_id, error })
+            .map_err(|e| refused(&e))
     }
 
-    /// Resolves `true` once there is room for a row (kept for the next `push`), `false` if
-    /// the run is over.
+    /// Resolves `true` once there is room for a row, `false` if the run is over.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn ready<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, bool>> {
-        let sender = lock(&self.sender).clone().ok_or_else(closed)?;
-        let slot = Arc::clone(&self.permit);
-        env.spawn_future(async move {
-            Ok(match sender.reserve_owned().await {
-                Ok(permit) => {
-                    *lock(&slot) = Some(permit);
-                    true
-                }
-                Err(_) => false,
-            })
-        })
+        let feeder = Arc::clone(&self.feeder);
+        env.spawn_future(async move { Ok(feeder.room().await) })
     }
 
     /// No more rows: resolves to the report once every row has its outcome.
     #[napi(ts_return_type = "Promise<ReportRecord>")]
     pub fn finish<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ReportRecord>> {
-        lock(&self.sender).take();
-        lock(&self.permit).take();
-        let report = lock(&self.report).take().ok_or_else(closed)?;
-        env.spawn_future(async move { report.await.map(ReportRecord::from).map_err(|_| closed()) })
+        self.feeder.finish();
+        let run = lock(&self.run).take().ok_or_else(already_finished)?;
+        env.spawn_future(async move {
+            run.await
+                .map(ReportRecord::from)
+                .map_err(|_| already_finished())
+        })
     }
 
     /// Stops the run: nothing more is sent. Harmless after `finish`.
     #[napi]
     pub fn abort(&self) {
-        lock(&self.sender).take();
-        lock(&self.permit).take();
-        lock(&self.report).take();
-        if let Some(task) = lock(&self.task).take() {
-            task.abort();
-        }
+        self.feeder.abort();
+        lock(&self.run).take();
     }
 }

@@ -1,14 +1,17 @@
-//! The client: configuration in, one identify as a Promise out, and `validate`.
+//! The client: configuration in, one identify as a Promise out, background delivery
+//! (`enqueue`, `flush`, `close`, counters), and `validate`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use logrocket_identify::{Client, ClientBuilder, Error, IdentifyRequest};
+use logrocket_identify::{Client, ClientBuilder, DEFAULT_CLOSE_TIMEOUT, Error, IdentifyRequest};
 use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::bulk::BulkRun;
 use crate::convert::{self, RequestInput, UserRecord};
+use crate::delivery::{self, CountersRecord, FlushSummaryRecord, Hook};
 use crate::errors::ErrorRecord;
 
 /// Client settings; anything left out comes from the environment (`LOGROCKET_API_KEY`,
@@ -31,6 +34,16 @@ pub struct ClientOptions {
     pub max_backoff_ms: Option<u32>,
     pub user_agent: Option<String>,
     pub allow_insecure_http: Option<bool>,
+    /// Background delivery: updates the queue holds at most.
+    pub queue_capacity: Option<u32>,
+    /// Background delivery: bytes the queued updates hold at most.
+    pub queue_max_bytes: Option<i64>,
+    /// `block`, `error` or `dropOldest`.
+    pub when_full: Option<String>,
+    /// How long `block` waits for room; the Node default is 0 (see `delivery::when_full`).
+    pub enqueue_timeout_ms: Option<u32>,
+    /// Fold a user's pending updates into one PUT where that stores the same.
+    pub coalesce: Option<bool>,
 }
 
 // By hand, so the key never reaches a Debug line.
@@ -44,8 +57,14 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
-fn builder(options: ClientOptions) -> ClientBuilder {
-    let millis = |ms: u32| Duration::from_millis(u64::from(ms));
+fn millis(ms: u32) -> Duration {
+    Duration::from_millis(u64::from(ms))
+}
+
+fn builder(
+    options: ClientOptions,
+    hook: Option<Arc<Hook>>,
+) -> std::result::Result<ClientBuilder, Error> {
     let mut builder = ClientBuilder::from_env();
     if let Some(key) = options.api_key {
         builder = builder.api_key(key);
@@ -77,7 +96,29 @@ fn builder(options: ClientOptions) -> ClientBuilder {
     if let Some(agent) = options.user_agent {
         builder = builder.user_agent(agent);
     }
-    builder.allow_insecure_http(options.allow_insecure_http.unwrap_or(false))
+    if let Some(items) = options.queue_capacity {
+        builder = builder.queue_capacity(items as usize);
+    }
+    if let Some(bytes) = options.queue_max_bytes {
+        // A negative count is no size at all: the core refuses 0 with its own message.
+        builder = builder.queue_max_bytes(usize::try_from(bytes).unwrap_or(0));
+    }
+    let when_full = delivery::when_full(
+        options.when_full.as_deref(),
+        options.enqueue_timeout_ms.map(millis),
+    )
+    .map_err(Error::Config)?;
+    builder = builder.when_full(when_full);
+    if let Some(coalesce) = options.coalesce {
+        builder = builder.coalesce(coalesce);
+    }
+    if let Some(hook) = hook {
+        builder = builder.on_failure(move |failure| delivery::report_failure(&hook, failure));
+    }
+    if let Some(runtime) = crate::runtime_handle() {
+        builder = builder.runtime(runtime);
+    }
+    Ok(builder.allow_insecure_http(options.allow_insecure_http.unwrap_or(false)))
 }
 
 /// The outcome of one identify: exactly one of `user` and `error` is set.
@@ -114,17 +155,49 @@ pub struct ClientSummary {
 }
 
 #[napi]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NativeClient {
     core: Client,
+    /// Kept beside the core's copy to send barriers behind the failures (see `hook_barrier`).
+    hook: Option<Arc<Hook>>,
+}
+
+impl std::fmt::Debug for NativeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeClient")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds a client, or says why the configuration is wrong (a `config` error record).
-#[napi]
-pub fn create_client(options: Option<ClientOptions>) -> Either<NativeClient, ErrorRecord> {
-    match builder(options.unwrap_or_default()).build() {
-        Ok(core) => Either::A(NativeClient { core }),
+/// `on_failure` receives every update that failed for good or was dropped, and barriers.
+#[napi(
+    ts_args_type = "options: ClientOptions | undefined | null, onFailure?: (message: HookMessage) => void"
+)]
+pub fn create_client(
+    options: Option<ClientOptions>,
+    on_failure: Option<Hook>,
+) -> Either<NativeClient, ErrorRecord> {
+    let hook = on_failure.map(Arc::new);
+    match builder(options.unwrap_or_default(), hook.clone()).and_then(ClientBuilder::build) {
+        Ok(core) => Either::A(NativeClient { core, hook }),
         Err(error) => Either::B(error.into()),
+    }
+}
+
+/// The core's delivery deadlines, so that `index.js` repeats no number.
+#[napi(object)]
+#[derive(Debug)]
+pub struct DeliveryDefaults {
+    /// What `close()` and the exit drain wait at most.
+    pub close_timeout_ms: u32,
+}
+
+#[napi]
+pub fn delivery_defaults() -> DeliveryDefaults {
+    DeliveryDefaults {
+        close_timeout_ms: u32::try_from(DEFAULT_CLOSE_TIMEOUT.as_millis()).unwrap_or(u32::MAX),
     }
 }
 
@@ -167,10 +240,70 @@ impl NativeClient {
         })
     }
 
-    /// Starts an `identifyMany` run; the JS side feeds it rows.
+    /// Starts an `identifyMany` run (the JS side feeds it rows), or a `config` record when
+    /// the core refuses the concurrency.
     #[napi]
-    pub fn start_bulk(&self, concurrency: Option<u32>) -> BulkRun {
-        BulkRun::start(self.core.clone(), concurrency.map(|c| c as usize))
+    pub fn start_bulk(&self, concurrency: Option<u32>) -> Either<BulkRun, ErrorRecord> {
+        BulkRun::start(&self.core, concurrency.map(|c| c as usize))
+    }
+
+    /// Queues one update for background delivery: `null`, or the error record saying why not
+    /// (validation, queue full, closed). Never waits for the network.
+    #[napi]
+    pub fn enqueue(&self, input: RequestInput) -> Option<ErrorRecord> {
+        let request = convert::request(input).map_err(Error::from);
+        request
+            .and_then(|request| self.core.enqueue(request))
+            .err()
+            .map(Into::into)
+    }
+
+    /// `enqueue` for input in the core's JSON form (see `identify_json`).
+    #[napi]
+    pub fn enqueue_json(&self, input: String) -> Option<ErrorRecord> {
+        let request = IdentifyRequest::from_json_str(&input).map_err(Error::from);
+        request
+            .and_then(|request| self.core.enqueue(request))
+            .err()
+            .map(Into::into)
+    }
+
+    /// Waits until every update enqueued before the call is delivered or failed, at most
+    /// `timeout_ms`; on the runtime, so the event loop never waits.
+    #[napi(ts_return_type = "Promise<FlushSummaryRecord>")]
+    pub fn flush<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: u32,
+    ) -> Result<PromiseRaw<'env, FlushSummaryRecord>> {
+        let core = self.core.clone();
+        env.spawn_future(async move { Ok(core.flush(millis(timeout_ms)).await.into()) })
+    }
+
+    /// Stops taking updates, flushes up to `timeout_ms`, and abandons what is left (each to
+    /// the hook as a `closed` error).
+    #[napi(ts_return_type = "Promise<FlushSummaryRecord>")]
+    pub fn close<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: u32,
+    ) -> Result<PromiseRaw<'env, FlushSummaryRecord>> {
+        let core = self.core.clone();
+        env.spawn_future(async move { Ok(core.close(millis(timeout_ms)).await.into()) })
+    }
+
+    #[napi]
+    pub fn counters(&self) -> CountersRecord {
+        self.core.counters().into()
+    }
+
+    /// Sends barrier `id` to the hook behind every failure reported so far; `false` when there
+    /// is no hook or it is gone, so that nothing waits for a barrier that will not come.
+    #[napi]
+    pub fn hook_barrier(&self, id: u32) -> bool {
+        self.hook
+            .as_deref()
+            .is_some_and(|hook| delivery::send_barrier(hook, id))
     }
 
     #[napi]

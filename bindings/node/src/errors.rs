@@ -7,7 +7,7 @@ use napi_derive::napi;
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct ErrorRecord {
-    /// `validation`, `api`, `transport`, `timeout` or `config`.
+    /// `validation`, `api`, `transport`, `timeout`, `config`, `queue_full` or `closed`.
     pub kind: String,
     /// The bare message: for validation and API errors the API's own text.
     pub message: String,

@@ -10,6 +10,7 @@
 pub mod bulk;
 pub mod client;
 pub mod convert;
+pub mod delivery;
 pub mod emulator;
 pub mod errors;
 
@@ -27,4 +28,16 @@ fn init_runtime() {
     {
         napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
     }
+}
+
+/// The handle of napi's runtime (the one above, or napi's fallback), where bulk runs and the
+/// clients' background delivery run. `None` only while Node tears the environment down, when
+/// napi has shut its runtime and there is nowhere left to run.
+pub fn runtime_handle() -> Option<tokio::runtime::Handle> {
+    // napi's accessor panics instead of failing when the runtime is gone; that stays here.
+    std::panic::catch_unwind(|| {
+        napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::try_current)
+    })
+    .ok()
+    .and_then(Result::ok)
 }

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const { test } = require('node:test')
 const { runNode } = require('./helpers.js')
 
-const NAMES = ['Client', 'validate', 'Emulator', 'LogRocketError', 'ValidationError', 'ApiError', 'TransportError', 'TimeoutError', 'ConfigError']
+const NAMES = ['Client', 'validate', 'Emulator', 'LogRocketError', 'ValidationError', 'ApiError', 'TransportError', 'TimeoutError', 'ConfigError', 'QueueFullError', 'ClosedError']
 
 test('CommonJS require works', async () => {
   const script = `

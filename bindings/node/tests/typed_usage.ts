@@ -3,14 +3,19 @@
 import {
   ApiError,
   Client,
+  ClosedError,
   ConfigError,
   Emulator,
   LogRocketError,
+  QueueFullError,
   TimeoutError,
   TransportError,
   ValidationError,
   validate,
   type BulkReport,
+  type Counters,
+  type DeliveryFailure,
+  type FlushSummary,
   type IdentifyRow,
   type User,
 } from 'logrocket-identify'
@@ -58,6 +63,45 @@ async function main(): Promise<void> {
       void retryable
     }
   }
+
+  const failures: DeliveryFailure[] = []
+  const background = new Client({
+    apiKey: emu.apiKey,
+    appId: 'acme/web',
+    baseUrl: emu.url,
+    queueCapacity: 1000,
+    queueMaxBytes: 1 << 20,
+    whenFull: 'dropOldest',
+    enqueueTimeoutMs: 0,
+    coalesce: true,
+    onFailure: (failure) => {
+      const who: string = failure.userId
+      const updates: number = failure.updates
+      if (failure.error instanceof QueueFullError || failure.error instanceof ClosedError) failures.push(failure)
+      void [who, updates]
+    },
+  })
+  try {
+    background.enqueue('user-1', { name: 'A', traits: { plan: 'pro' }, timestamp: new Date() })
+  } catch (error) {
+    if (error instanceof QueueFullError) {
+      const code: 'ERR_LOGROCKET_QUEUE_FULL' = error.code
+      void code
+    } else if (error instanceof ClosedError) {
+      const code: 'ERR_LOGROCKET_CLOSED' = error.code
+      void code
+    }
+  }
+  const flushed: FlushSummary = await background.flush({ timeoutMs: 2000 })
+  const done: boolean = flushed.completed
+  const counters: Counters = background.counters()
+  const inFlight: number = counters.inFlight
+  const closed: FlushSummary = await background.close()
+  void [done, inFlight, closed]
+  // @ts-expect-error enqueue returns nothing to await
+  const nothing: Promise<void> = background.enqueue('u')
+  // @ts-expect-error no such full-queue policy
+  new Client({ whenFull: 'sometimes' })
 
   const users = await emu.users()
   const firstSeen: number | undefined = users[0]?.firstSeen
