@@ -401,3 +401,15 @@ fn wait_until(condition: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[tokio::test]
+async fn close_refuses_updates_from_the_moment_it_is_called() {
+    let emulator = emulator();
+    let client = builder(&emulator).build().unwrap();
+    client.enqueue(IdentifyRequest::new("early")).unwrap();
+    let closing = client.close(Duration::from_secs(10));
+    let error = client.enqueue(IdentifyRequest::new("late")).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Closed);
+    assert!(closing.await.completed);
+    assert_eq!(emulator.state().users().len(), 1);
+}

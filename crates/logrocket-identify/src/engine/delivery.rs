@@ -2,6 +2,7 @@
 //! runtime; `flush` and `close` wait, never past their deadline; counters say where every
 //! update went, and every update not delivered reaches the on-failure hook.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -255,10 +256,13 @@ impl Delivery {
         self.summary(completed)
     }
 
-    pub async fn close(&self, timeout: Duration) -> FlushSummary {
+    /// Stops taking updates now (before the returned future is first polled), then waits.
+    pub fn close(&self, timeout: Duration) -> impl Future<Output = FlushSummary> + '_ {
         self.queue.close();
-        let summary = self.flush(timeout).await;
-        self.give_up_if(summary)
+        async move {
+            let summary = self.flush(timeout).await;
+            self.give_up_if(summary)
+        }
     }
 
     pub fn close_blocking(&self, timeout: Duration) -> FlushSummary {
@@ -374,12 +378,16 @@ impl Client {
 
     /// Stops taking updates, delivers what is pending for up to `timeout`, then gives up on
     /// the rest (each reaches the hook with [`Error::Closed`] and counts as dropped). Calling
-    /// it again does no harm.
-    pub async fn close(&self, timeout: Duration) -> FlushSummary {
+    /// it again does no harm. The client refuses new updates from the moment of the call, not
+    /// from when the returned future is first polled.
+    pub fn close(&self, timeout: Duration) -> impl Future<Output = FlushSummary> + '_ {
         self.mark_closed();
-        match self.delivery() {
-            Some(delivery) => delivery.close(timeout).await,
-            None => idle_summary(),
+        let closing = self.delivery().map(|delivery| delivery.close(timeout));
+        async move {
+            match closing {
+                Some(closing) => closing.await,
+                None => idle_summary(),
+            }
         }
     }
 
