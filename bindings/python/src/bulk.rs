@@ -1,29 +1,25 @@
-//! `identify_many` fed lazily from Python: rows are converted one at a time and handed to the
-//! core's bulk scheduler through a bounded channel, so at most about twice `concurrency` rows
-//! have been pulled from the caller's iterable ahead of the requests that finished.
+//! `identify_many` fed lazily from Python, on the core's sending engine: each row is converted
+//! as it is pulled from the caller's iterable and pushed into a run the core schedules, and
+//! the next row is pulled only once the run has room for it.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use logrocket_identify::{BulkReport, Client, IdentifyRequest, Result as CoreResult};
+use logrocket_identify::{BulkFeeder, BulkReport, Client, FailedInput, IdentifyRequest};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::mpsc::{self, OwnedPermit, Sender};
+use pyo3::types::{PyDict, PyString};
 use tokio::task::JoinHandle;
 
 use crate::convert;
 use crate::errors::to_py_err;
 use crate::runtime::{WAIT_SLICE, runtime, wait_blocking};
 
-type Row = CoreResult<IdentifyRequest>;
-
 /// One `identify_many` call in progress.
 #[pyclass(frozen, module = "logrocket_identify._native")]
 #[derive(Debug)]
 pub struct BulkRun {
-    sender: Mutex<Option<Sender<Row>>>,
-    /// A slot reserved by `reserve`, used by the next `push`.
-    permit: Arc<Mutex<Option<OwnedPermit<Row>>>>,
+    feeder: Arc<BulkFeeder>,
+    /// The run, until `finish` or `finish_blocking` takes it to wait for its report.
     task: Mutex<Option<JoinHandle<BulkReport>>>,
 }
 
@@ -31,43 +27,62 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn closed() -> PyErr {
+fn finished() -> PyErr {
     PyRuntimeError::new_err("this identify_many run has already finished or was cancelled")
 }
 
+/// A row as the engine's input. A bad row is not raised: it is reported with its index and,
+/// when it had a usable one, its user id.
+enum Row {
+    Ready(IdentifyRequest),
+    Failed(FailedInput),
+}
+
+fn to_row(py: Python<'_>, row: &Bound<'_, PyAny>) -> Row {
+    match convert::row(row) {
+        Ok(request) => Row::Ready(request),
+        Err((field, rejected)) => Row::Failed(FailedInput {
+            user_id: row_user_id(row),
+            error: rejected.into_validation(py, &field).into(),
+        }),
+    }
+}
+
+fn row_user_id(row: &Bound<'_, PyAny>) -> String {
+    row.cast::<PyDict>()
+        .ok()
+        .and_then(|dict| dict.get_item("user_id").ok().flatten())
+        .and_then(|id| id.cast::<PyString>().ok()?.to_str().ok().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 impl BulkRun {
-    pub fn start(core: Client, concurrency: Option<usize>) -> PyResult<BulkRun> {
-        let in_flight = concurrency.unwrap_or(core.config().concurrency).max(1);
-        let (sender, receiver) = mpsc::channel::<Row>(in_flight);
-        let rows = futures::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|row| (row, receiver))
-        });
-        let task = runtime()?.spawn(async move { core.identify_many(rows, Some(in_flight)).await });
+    pub fn start(py: Python<'_>, core: &Client, concurrency: Option<usize>) -> PyResult<BulkRun> {
+        let runtime = runtime()?;
+        let (feeder, run) = {
+            let _in_runtime = runtime.enter();
+            core.bulk_run(concurrency).map_err(|e| to_py_err(py, e))?
+        };
+        let task = runtime.spawn(run);
         Ok(BulkRun {
-            sender: Mutex::new(Some(sender)),
-            permit: Arc::new(Mutex::new(None)),
+            feeder: Arc::new(feeder),
             task: Mutex::new(Some(task)),
         })
     }
 
-    fn sender(&self) -> PyResult<Sender<Row>> {
-        lock(&self.sender).clone().ok_or_else(closed)
-    }
-
-    fn close_input(&self) {
-        lock(&self.sender).take();
-        lock(&self.permit).take();
+    /// Queues a row; whether the run has room for another.
+    fn push_row(&self, py: Python<'_>, row: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let pushed = match to_row(py, row) {
+            Row::Ready(request) => self.feeder.push(request),
+            Row::Failed(failed) => self.feeder.push(failed),
+        };
+        pushed.map_err(|e| to_py_err(py, e))
     }
 
     fn take_task(&self) -> PyResult<JoinHandle<BulkReport>> {
-        self.close_input();
-        lock(&self.task).take().ok_or_else(closed)
+        self.feeder.finish();
+        lock(&self.task).take().ok_or_else(finished)
     }
-}
-
-/// A bad row is not raised: it becomes that row's failure in the report.
-fn to_row(py: Python<'_>, row: &Bound<'_, PyAny>) -> Row {
-    convert::row(row).map_err(|(field, rejected)| rejected.into_validation(py, &field).into())
 }
 
 fn report_to_py(py: Python<'_>, report: BulkReport) -> PyResult<Py<PyAny>> {
@@ -92,63 +107,33 @@ fn report_to_py(py: Python<'_>, report: BulkReport) -> PyResult<Py<PyAny>> {
 
 #[pymethods]
 impl BulkRun {
-    /// Queues a row if there is room; `False` means call `reserve` and push it again.
+    /// Queues a row; `False` means wait for `wait_room` before pushing the next one.
     fn push(&self, py: Python<'_>, row: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let row = to_row(py, row);
-        if let Some(permit) = lock(&self.permit).take() {
-            permit.send(row);
-            return Ok(true);
-        }
-        match self.sender()?.try_send(row) {
-            Ok(()) => Ok(true),
-            Err(TrySendError::Full(_)) => Ok(false),
-            Err(TrySendError::Closed(_)) => Err(closed()),
-        }
+        self.push_row(py, row)
     }
 
-    /// Queues a row, waiting for room with the GIL released (Ctrl-C still interrupts).
+    /// Queues a row, then waits with the GIL released until the run has room for the next
+    /// one (Ctrl-C still interrupts).
     fn push_blocking(&self, py: Python<'_>, row: &Bound<'_, PyAny>) -> PyResult<()> {
-        let mut row = to_row(py, row);
-        let sender = self.sender()?;
-        let runtime = runtime()?;
+        if self.push_row(py, row)? {
+            return Ok(());
+        }
         loop {
-            row = match sender.try_send(row) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Closed(_)) => return Err(closed()),
-                Err(TrySendError::Full(row)) => row,
-            };
-            let waiting = sender.clone();
-            let reserved = py.detach(|| {
-                runtime.block_on(async {
-                    tokio::time::timeout(WAIT_SLICE, waiting.reserve_owned()).await
-                })
-            });
-            match reserved {
-                Ok(Ok(permit)) => {
-                    permit.send(row);
-                    return Ok(());
-                }
-                Ok(Err(_)) => return Err(closed()),
-                Err(_no_room_yet) => py.check_signals()?,
+            match py.detach(|| self.feeder.wait_room_blocking(WAIT_SLICE)) {
+                Some(_room_or_ended) => return Ok(()),
+                None => py.check_signals()?,
             }
         }
     }
 
-    /// Calls `callback(True, None)` from an I/O thread once there is room for a row.
-    fn reserve(&self, callback: Py<PyAny>) -> PyResult<()> {
-        let sender = self.sender()?;
-        let slot = Arc::clone(&self.permit);
+    /// Calls `callback(has_room, None)` from an I/O thread once the run has room for a row
+    /// (`False`: the run ended, and the next push says why).
+    fn wait_room(&self, callback: Py<PyAny>) -> PyResult<()> {
+        let feeder = Arc::clone(&self.feeder);
         runtime()?.spawn(async move {
-            let reserved = sender.reserve_owned().await;
-            let ok = match reserved {
-                Ok(permit) => {
-                    *lock(&slot) = Some(permit);
-                    true
-                }
-                Err(_) => false,
-            };
-            Python::attach(|py| {
-                if let Err(error) = callback.call1(py, (ok, py.None())) {
+            let room = feeder.room().await;
+            Python::try_attach(|py| {
+                if let Err(error) = callback.call1(py, (room, py.None())) {
                     error.write_unraisable(py, None);
                 }
             });
@@ -167,6 +152,7 @@ impl BulkRun {
                 "identify_many failed: {join_error}"
             ))),
             Err(interrupted) => {
+                self.feeder.abort();
                 abort.abort();
                 Err(interrupted)
             }
@@ -178,7 +164,7 @@ impl BulkRun {
         let task = self.take_task()?;
         runtime()?.spawn(async move {
             let report = task.await;
-            Python::attach(|py| {
+            Python::try_attach(|py| {
                 let settled = match report
                     .map_err(|e| PyRuntimeError::new_err(format!("identify_many failed: {e}")))
                 {
@@ -199,7 +185,7 @@ impl BulkRun {
 
     /// Stops the run: nothing more is sent. Harmless after `finish`.
     fn abort(&self) {
-        self.close_input();
+        self.feeder.abort();
         if let Some(task) = lock(&self.task).take() {
             task.abort();
         }

@@ -12,6 +12,8 @@ static API: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TRANSPORT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TIMEOUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static CONFIG: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static QUEUE_FULL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CLOSED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// The Python exception for a core error. If the class itself cannot be had (the package is
 /// half installed), that failure is what is raised.
@@ -43,6 +45,12 @@ fn instance(py: Python<'_>, error: Error) -> PyResult<PyErr> {
             .call1((timeout.message(),))?,
         Error::Config(message) => CONFIG
             .import(py, MODULE, "ConfigError")?
+            .call1((message,))?,
+        Error::QueueFull(message) => QUEUE_FULL
+            .import(py, MODULE, "QueueFullError")?
+            .call1((message,))?,
+        Error::Closed(message) => CLOSED
+            .import(py, MODULE, "ClosedError")?
             .call1((message,))?,
     };
     Ok(PyErr::from_value(value))

@@ -5,6 +5,7 @@
 mod bulk;
 mod client;
 mod convert;
+mod delivery;
 mod emulator;
 mod errors;
 mod runtime;
@@ -20,6 +21,8 @@ mod _native {
     #[pymodule_export]
     use crate::convert::PyUser;
     #[pymodule_export]
+    use crate::delivery::{Counters, FlushSummary};
+    #[pymodule_export]
     use crate::emulator::NativeEmulator;
     #[pymodule_export]
     use crate::runtime::_after_fork_in_child;
@@ -28,6 +31,10 @@ mod _native {
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
-        module.add("__version__", env!("CARGO_PKG_VERSION"))
+        module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        module.add(
+            "DEFAULT_CLOSE_TIMEOUT",
+            logrocket_identify::DEFAULT_CLOSE_TIMEOUT.as_secs_f64(),
+        )
     }
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Iterator
 
 import pytest
@@ -120,3 +121,24 @@ def test_a_bad_row_names_the_field_that_is_wrong(client: lr.Client) -> None:
 def test_empty_input(client: lr.Client) -> None:
     report = client.identify_many([])
     assert (report.total, report.succeeded, report.failed, report.ok) == (0, 0, 0, True)
+
+
+def test_concurrency_zero_is_a_config_error(emulator: Emulator, client: lr.Client) -> None:
+    with pytest.raises(lr.ConfigError) as sync_error:
+        client.identify_many([{"user_id": "never-sent"}], concurrency=0)
+    assert "concurrency must be at least 1" in str(sync_error.value)
+
+    async def main() -> None:
+        async with emulator.async_client() as async_client:
+            with pytest.raises(lr.ConfigError):
+                await async_client.identify_many([{"user_id": "never-sent"}], concurrency=0)
+
+    asyncio.run(main())
+    assert emulator.request_count() == 0
+    with pytest.raises(lr.ConfigError):
+        emulator.client(concurrency=0)
+
+
+def test_bad_row_keeps_its_user_id_in_the_report(client: lr.Client) -> None:
+    report = client.identify_many([{"user_id": "typed-wrong", "name": 5}, {"user_id": 7}])
+    assert [(f.index, f.user_id) for f in report.failures] == [(0, "typed-wrong"), (1, "")]

@@ -4,4 +4,4 @@ import typed_usage
 
 
 def test_typed_usage_runs() -> None:
-    assert typed_usage.main() == 20
+    assert typed_usage.main() == 22

@@ -67,9 +67,57 @@ async def async_part(emu: Emulator) -> int:
         return a.succeeded + b.succeeded
 
 
+def background_part(emu: Emulator) -> int:
+    lost: list[tuple[str, str]] = []
+
+    def on_failure(user_id: str, error: lr.LogRocketError, updates: int) -> None:
+        lost.append((user_id, error.kind))
+
+    policy: lr.WhenFull = "drop_oldest"
+    hook: lr.OnFailure = on_failure
+    client = lr.Client(
+        api_key=emu.api_key,
+        app_id="acme/web",
+        base_url=emu.url,
+        queue_capacity=1_000,
+        queue_max_bytes=1 << 20,
+        when_full=policy,
+        on_failure=hook,
+        exit_timeout=2.0,
+    )
+    client.enqueue("typed-bg", name="Background", traits={"plan": "pro"}, unset=["old"])
+    summary: lr.FlushSummary = client.flush(timeout=lr.DEFAULT_CLOSE_TIMEOUT)
+    completed: bool = summary.completed
+    assert completed and summary.pending == 0
+    counters: lr.Counters = client.counters()
+    total: int = counters.coalesced + counters.delivered + counters.failed + counters.dropped
+    assert total + counters.pending == counters.enqueued
+    closed: lr.FlushSummary = client.close(timeout=1.0)
+    try:
+        client.enqueue("typed-bg-late")
+    except lr.ClosedError as e:
+        kind: str = e.kind
+        assert kind == "closed"
+    except lr.QueueFullError:
+        pass
+    assert not lost
+    return closed.delivered
+
+
+async def async_background_part(emu: Emulator) -> int:
+    client = lr.AsyncClient(
+        api_key=emu.api_key, app_id="acme/web", base_url=emu.url, enqueue_timeout=1.0
+    )
+    client.enqueue("typed-bg-async", timestamp=datetime.now(timezone.utc))
+    flushed: lr.FlushSummary = await client.flush(timeout=5.0)
+    closed: lr.FlushSummary = await client.close()
+    return flushed.delivered + closed.pending
+
+
 def main() -> int:
     with Emulator() as emu:
         done = sync_part(emu) + asyncio.run(async_part(emu))
+        done += background_part(emu) + asyncio.run(async_background_part(emu))
         emu.fail_next(503, retry_after="1")
         emu.set_fault_rate(0.0)
         stored: int = len(emu.users())

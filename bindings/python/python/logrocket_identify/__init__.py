@@ -4,6 +4,10 @@
 
     with lr.Client(api_key="...", app_id="org/app") as client:
         user = client.identify("user-42", name="John Smith", traits={"plan": "pro"})
+
+        # Or in the background: returns at once, delivered by the client's I/O thread.
+        client.enqueue("user-43", traits={"plan": "free"})
+        summary = client.flush(timeout=2.0)   # also done by close(), and at interpreter exit
 """
 
 from __future__ import annotations
@@ -11,19 +15,24 @@ from __future__ import annotations
 import os
 
 from . import _native, testing
-from ._client import AsyncClient, Client, Row, Timestamp, TraitValue
+from ._client import AsyncClient, Client, OnFailure, Row, Timestamp, TraitValue, WhenFull
 from ._errors import (
     ApiError,
+    ClosedError,
     ConfigError,
     LogRocketError,
+    QueueFullError,
     TimeoutError,
     TransportError,
     ValidationError,
 )
-from ._native import User, validate
+from ._native import Counters, FlushSummary, User, validate
 from ._report import BulkFailure, BulkReport
 
 __version__: str = _native.__version__
+
+DEFAULT_CLOSE_TIMEOUT: float = _native.DEFAULT_CLOSE_TIMEOUT
+"""Seconds ``flush``, ``close`` and the exit hook wait by default."""
 
 __all__ = [
     "ApiError",
@@ -31,8 +40,14 @@ __all__ = [
     "BulkFailure",
     "BulkReport",
     "Client",
+    "ClosedError",
     "ConfigError",
+    "Counters",
+    "DEFAULT_CLOSE_TIMEOUT",
+    "FlushSummary",
     "LogRocketError",
+    "OnFailure",
+    "QueueFullError",
     "Row",
     "TimeoutError",
     "Timestamp",
@@ -40,6 +55,7 @@ __all__ = [
     "TransportError",
     "User",
     "ValidationError",
+    "WhenFull",
     "testing",
     "validate",
 ]

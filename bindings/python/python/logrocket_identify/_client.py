@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from types import TracebackType
 from typing import (
@@ -10,14 +11,16 @@ from typing import (
     AsyncIterable,
     Callable,
     Iterable,
+    Literal,
     Mapping,
     Optional,
     Sequence,
     Union,
 )
 
-from . import _native
-from ._native import User
+from . import _exit, _native
+from ._errors import ClosedError, LogRocketError, QueueFullError
+from ._native import Counters, FlushSummary, User
 from ._report import BulkReport
 
 TraitValue = Union[str, int, float, bool, None]
@@ -30,6 +33,42 @@ Row = Mapping[str, Any]
 """One ``identify_many`` row: ``user_id`` and optional ``name``, ``email``, ``timestamp``,
 ``traits``, ``unset``, as the keyword arguments of ``identify``."""
 
+WhenFull = Literal["block", "error", "drop_oldest"]
+"""What ``enqueue`` does when the background queue is full: ``"block"`` waits up to
+``enqueue_timeout`` for room, then raises QueueFullError; ``"error"`` raises QueueFullError at
+once; ``"drop_oldest"`` makes room by dropping the oldest pending update, which reaches
+``on_failure`` with a QueueFullError and is counted as dropped."""
+
+OnFailure = Callable[[str, LogRocketError, int], None]
+"""Called as ``on_failure(user_id, error, updates)`` for every background update that failed
+for good or was dropped (``updates`` > 1 when several coalesced updates were in that request).
+It runs on the client's I/O thread (for an update dropped to make room: inside the ``enqueue``
+call that dropped it), so keep it short, and do not call ``flush`` or ``close`` from it. An
+exception it raises is reported through ``sys.unraisablehook`` and never stops delivery."""
+
+_log = logging.getLogger("logrocket_identify")
+
+
+def _failure_reporter(on_failure: Optional[OnFailure]) -> Callable[[str, LogRocketError, int], None]:
+    """What the engine calls for each lost update: a warning on the ``logrocket_identify``
+    logger (user id and error only, never the key or the update's values), then the caller's
+    hook."""
+
+    def report(user_id: str, error: LogRocketError, updates: int) -> None:
+        outcome = "dropped" if isinstance(error, (QueueFullError, ClosedError)) else "failed"
+        _log.warning(
+            "background update for user %r %s (%d update(s)): %s: %s",
+            user_id,
+            outcome,
+            updates,
+            error.kind,
+            error.message,
+        )
+        if on_failure is not None:
+            on_failure(user_id, error, updates)
+
+    return report
+
 
 class _ClientBase:
     """What both clients share: configuration, checked at construction, and its read-outs."""
@@ -40,12 +79,20 @@ class _ClientBase:
         app_id: Optional[str] = None,
         org_id: Optional[str] = None,
         base_url: Optional[str] = None,
-        timeout: Optional[float] = 10.0,
-        max_retries: Optional[int] = 3,
-        concurrency: Optional[int] = 16,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        concurrency: Optional[int] = None,
         *,
         allow_insecure_http: bool = False,
+        queue_capacity: Optional[int] = None,
+        queue_max_bytes: Optional[int] = None,
+        when_full: Optional[WhenFull] = None,
+        enqueue_timeout: Optional[float] = None,
+        on_failure: Optional[OnFailure] = None,
+        exit_timeout: Optional[float] = None,
     ) -> None:
+        if on_failure is not None and not callable(on_failure):
+            raise TypeError(f"on_failure must be callable, got {type(on_failure).__name__}")
         self._native = _native.NativeClient(
             api_key=api_key,
             app_id=app_id,
@@ -55,6 +102,12 @@ class _ClientBase:
             max_retries=max_retries,
             concurrency=concurrency,
             allow_insecure_http=allow_insecure_http,
+            queue_capacity=queue_capacity,
+            queue_max_bytes=queue_max_bytes,
+            when_full=when_full,
+            enqueue_timeout=enqueue_timeout,
+            on_failure=_failure_reporter(on_failure),
+            exit_timeout=exit_timeout,
         )
 
     def __repr__(self) -> str:
@@ -73,13 +126,53 @@ class _ClientBase:
     def app_id(self) -> str:
         return self._native.app_id
 
+    def enqueue(
+        self,
+        user_id: str,
+        *,
+        name: Optional[str] = None,
+        email: Optional[str] = None,
+        timestamp: Optional[Timestamp] = None,
+        traits: Optional[Mapping[str, TraitValue]] = None,
+        unset: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Queues one update for background delivery and returns without waiting for the
+        network. The input is checked now: a bad one raises ValidationError (or TypeError)
+        exactly as ``identify`` would, and nothing is queued.
+
+        Pending updates of one user are sent in order; consecutive ones with the same
+        timestamp (or none) may be merged into one request, as the API would have stored them
+        anyway. An update that fails for good reaches ``on_failure`` and the logger.
+
+        When the queue is full, ``when_full`` decides: with ``"block"`` (the default) this
+        waits, with the GIL released, up to ``enqueue_timeout``, then raises QueueFullError
+        (in an ``AsyncClient`` that wait holds the event loop: choose ``"error"`` or
+        ``"drop_oldest"`` where that matters). Raises ClosedError after ``close()``."""
+        if self._native.enqueue(
+            user_id, name=name, email=email, timestamp=timestamp, traits=traits, unset=unset
+        ):
+            _exit.track(self._native)
+
+    def counters(self) -> Counters:
+        """A snapshot of the background delivery counters since the client was made (in a
+        forked child: since its first use there)."""
+        return self._native.counters()
+
 
 class Client(_ClientBase):
     """A blocking client. Thread-safe; the GIL is released while it waits on the network, and
-    Ctrl-C interrupts a waiting call. Keeps working in a child after ``os.fork()``.
+    Ctrl-C interrupts a waiting call. Keeps working in a child after ``os.fork()``: the child
+    starts with an empty background queue, and never sends what the parent had pending.
 
     Arguments left as ``None`` come from the environment (``LOGROCKET_API_KEY``,
-    ``LOGROCKET_APP_ID`` as ``"org/app"``, ``LOGROCKET_BASE_URL``) or the defaults.
+    ``LOGROCKET_APP_ID`` as ``"org/app"``, ``LOGROCKET_BASE_URL``) or the library's defaults.
+    ``timeout`` is per attempt, in seconds.
+
+    Background delivery (``enqueue``): ``queue_capacity`` (updates) and ``queue_max_bytes``
+    bound the queue; ``when_full`` and ``enqueue_timeout`` (seconds, ``"block"`` only) say
+    what a full queue does; ``on_failure`` hears of every update that failed for good or was
+    dropped; ``exit_timeout`` (seconds, default ``DEFAULT_CLOSE_TIMEOUT``) bounds the delivery
+    of what is still pending when the interpreter exits.
     """
 
     def __enter__(self) -> Client:
@@ -93,9 +186,21 @@ class Client(_ClientBase):
     ) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Nothing is buffered, so there is nothing to flush: every call returns only once its
-        request is done. Kept so the client works as a context manager."""
+    def flush(self, timeout: Optional[float] = None) -> FlushSummary:
+        """Waits, with the GIL released, until every update enqueued before this call has been
+        delivered or has failed, but never longer than ``timeout`` seconds (default
+        ``DEFAULT_CLOSE_TIMEOUT``). ``completed`` says whether everything finished in time."""
+        return self._native.flush(timeout)
+
+    def close(self, timeout: Optional[float] = None) -> FlushSummary:
+        """Stops accepting updates, delivers what is pending for up to ``timeout`` seconds
+        (default ``DEFAULT_CLOSE_TIMEOUT``), then gives up on the rest: each reaches
+        ``on_failure`` with a ClosedError and is counted as dropped. Calling it again does no
+        harm; ``identify`` keeps working."""
+        try:
+            return self._native.close(timeout)
+        finally:
+            _exit.forget(self._native)
 
     def identify(
         self,
@@ -115,9 +220,10 @@ class Client(_ClientBase):
     def identify_many(
         self, rows: Iterable[Row], *, concurrency: Optional[int] = None
     ) -> BulkReport:
-        """Sends every row, at most ``concurrency`` at a time, pulling rows from ``rows`` only
-        as fast as they are sent. A bad row is reported, not raised; an exception raised by the
-        iterable itself stops the run and propagates."""
+        """Sends every row, at most ``concurrency`` at a time (default: the client's; 0 is a
+        ConfigError), pulling rows from ``rows`` only as fast as they are sent. A bad row is
+        reported, not raised; an exception raised by the iterable itself stops the run and
+        propagates."""
         run = self._native.bulk(concurrency)
         try:
             for row in rows:
@@ -163,10 +269,28 @@ class AsyncClient(_ClientBase):
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        await self.aclose()
+        await self.close()
+
+    async def flush(self, timeout: Optional[float] = None) -> FlushSummary:
+        """Like ``Client.flush``, awaited: the event loop keeps running while it waits."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[FlushSummary] = loop.create_future()
+        self._native.flush_with_callback(timeout, _resolver(loop, future))
+        return await future
+
+    async def close(self, timeout: Optional[float] = None) -> FlushSummary:
+        """Like ``Client.close``, awaited: the event loop keeps running while it waits."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[FlushSummary] = loop.create_future()
+        try:
+            self._native.close_with_callback(timeout, _resolver(loop, future))
+            return await future
+        finally:
+            _exit.forget(self._native)
 
     async def aclose(self) -> None:
-        """Nothing is buffered; kept for ``async with``."""
+        """``close()`` with the default timeout, for ``async with`` and ``contextlib.aclosing``."""
+        await self.close()
 
     async def identify(
         self,
@@ -221,7 +345,8 @@ class AsyncClient(_ClientBase):
 
 
 async def _push(loop: asyncio.AbstractEventLoop, run: _native.BulkRun, row: Row) -> None:
-    while not run.push(row):
-        room: asyncio.Future[None] = loop.create_future()
-        run.reserve(_resolver(loop, room))
+    """Queues ``row``, then, if the run has no room for another, waits until it has."""
+    if not run.push(row):
+        room: asyncio.Future[bool] = loop.create_future()
+        run.wait_room(_resolver(loop, room))
         await room

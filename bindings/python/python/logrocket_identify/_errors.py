@@ -75,3 +75,18 @@ class ConfigError(LogRocketError):
     """The client is configured wrongly; the message says what to set."""
 
     kind = "config"
+
+
+class QueueFullError(LogRocketError):
+    """The background queue was full: ``enqueue`` refused the update (at once with
+    ``when_full="error"``, or after waiting ``enqueue_timeout`` with ``"block"``). Also the error
+    an update dropped by ``when_full="drop_oldest"`` reaches ``on_failure`` with."""
+
+    kind = "queue_full"
+
+
+class ClosedError(LogRocketError):
+    """The client was closed: ``enqueue`` after ``close()``. Also the error of updates still
+    pending when ``close``'s deadline passed (they reach ``on_failure``)."""
+
+    kind = "closed"

@@ -5,6 +5,9 @@ from ._report import BulkReport
 
 __version__: str
 
+DEFAULT_CLOSE_TIMEOUT: float
+"""Seconds ``flush``, ``close`` and the exit hook wait by default."""
+
 _TraitValue = Union[str, int, float, bool, None]
 _Timestamp = Union[int, datetime]
 
@@ -20,13 +23,61 @@ class User:
     @property
     def traits(self) -> dict[str, str]: ...
 
+class FlushSummary:
+    """What ``flush`` or ``close`` came to. The counts are totals since the client started."""
+
+    @property
+    def completed(self) -> bool:
+        """Whether everything enqueued before the call was delivered or failed in time."""
+    @property
+    def delivered(self) -> int:
+        """Updates delivered."""
+    @property
+    def failed(self) -> int:
+        """Updates that failed for good (each reached ``on_failure``)."""
+    @property
+    def dropped(self) -> int:
+        """Updates dropped by ``when_full="drop_oldest"`` or abandoned by ``close``."""
+    @property
+    def pending(self) -> int:
+        """Updates still queued or in flight when the call returned."""
+
+class Counters:
+    """Background delivery since the client started. Every enqueued update is in exactly one
+    of the other counts: ``enqueued == coalesced + delivered + failed + dropped + pending``."""
+
+    @property
+    def enqueued(self) -> int:
+        """Updates accepted by ``enqueue``."""
+    @property
+    def delivered(self) -> int:
+        """Updates the API stored (merged ones count once, in ``coalesced`` for the others)."""
+    @property
+    def failed(self) -> int:
+        """Updates that failed for good."""
+    @property
+    def retried(self) -> int:
+        """Attempts that were retried (a count of attempts, not of updates)."""
+    @property
+    def dropped(self) -> int:
+        """Updates dropped by the full-queue policy or abandoned by ``close``."""
+    @property
+    def coalesced(self) -> int:
+        """Updates merged into another pending update of the same user."""
+    @property
+    def pending(self) -> int:
+        """Updates queued or in flight."""
+    @property
+    def in_flight(self) -> int:
+        """Updates whose request is under way (part of ``pending``)."""
+
 class Task:
     def cancel(self) -> None: ...
 
 class BulkRun:
     def push(self, row: object) -> bool: ...
     def push_blocking(self, row: object) -> None: ...
-    def reserve(self, callback: Callable[[bool, Any], None]) -> None: ...
+    def wait_room(self, callback: Callable[[bool, Any], None]) -> None: ...
     def finish_blocking(self) -> BulkReport: ...
     def finish(self, callback: Callable[[bool, Any], None]) -> None: ...
     def abort(self) -> None: ...
@@ -42,6 +93,12 @@ class NativeClient:
         max_retries: Optional[int] = None,
         concurrency: Optional[int] = None,
         allow_insecure_http: bool = False,
+        queue_capacity: Optional[int] = None,
+        queue_max_bytes: Optional[int] = None,
+        when_full: Optional[str] = None,
+        enqueue_timeout: Optional[float] = None,
+        on_failure: Optional[Callable[[str, Any, int], None]] = None,
+        exit_timeout: Optional[float] = None,
     ) -> None: ...
     @property
     def base_url(self) -> str: ...
@@ -73,6 +130,27 @@ class NativeClient:
         unset: Optional[Sequence[str]] = None,
     ) -> Task: ...
     def bulk(self, concurrency: Optional[int] = None) -> BulkRun: ...
+    def enqueue(
+        self,
+        user_id: str,
+        *,
+        name: Optional[str] = None,
+        email: Optional[str] = None,
+        timestamp: Optional[_Timestamp] = None,
+        traits: Optional[Mapping[str, _TraitValue]] = None,
+        unset: Optional[Sequence[str]] = None,
+    ) -> bool:
+        """Queues an update; True on the client's first enqueue in this process."""
+    def flush(self, timeout: Optional[float] = None) -> FlushSummary: ...
+    def close(self, timeout: Optional[float] = None) -> FlushSummary: ...
+    def flush_with_callback(
+        self, timeout: Optional[float], callback: Callable[[bool, Any], None]
+    ) -> None: ...
+    def close_with_callback(
+        self, timeout: Optional[float], callback: Callable[[bool, Any], None]
+    ) -> None: ...
+    def close_at_exit(self) -> None: ...
+    def counters(self) -> Counters: ...
 
 def validate(
     user_id: str,
