@@ -24,6 +24,26 @@ use crate::user::{User, error_message};
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Shared by the caller's clones only, not by the background sending loop's: when the last
+    /// of them goes, the loop is told to finish what is pending and end, rather than keep the
+    /// client alive for good.
+    _owner: Option<Arc<Owner>>,
+}
+
+struct Owner {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(delivery) = self
+            .inner
+            .upgrade()
+            .and_then(|inner| inner.delivery.get().cloned())
+        {
+            delivery.finish_input();
+        }
+    }
 }
 
 struct Inner {
@@ -100,19 +120,32 @@ impl Client {
             transport.endpoint().base_path,
             users_path(&config.org_id, &config.app_id)
         );
+        let inner = Arc::new(Inner {
+            config,
+            transport,
+            users_path,
+            authorization,
+            user_agent,
+            pause: SharedPause::default(),
+            delivery: OnceLock::new(),
+            closed: AtomicBool::new(false),
+            retried: AtomicU64::new(0),
+        });
+        let owner = Arc::new(Owner {
+            inner: Arc::downgrade(&inner),
+        });
         Ok(Client {
-            inner: Arc::new(Inner {
-                config,
-                transport,
-                users_path,
-                authorization,
-                user_agent,
-                pause: SharedPause::default(),
-                delivery: OnceLock::new(),
-                closed: AtomicBool::new(false),
-                retried: AtomicU64::new(0),
-            }),
+            inner,
+            _owner: Some(owner),
         })
+    }
+
+    /// A clone for the background sending loop: it does not keep the client's owners counted.
+    pub(crate) fn for_sending_loop(&self) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            _owner: None,
+        }
     }
 
     /// The configuration this client was built with (its key redacted in `Debug`).

@@ -413,3 +413,27 @@ async fn close_refuses_updates_from_the_moment_it_is_called() {
     assert!(closing.await.completed);
     assert_eq!(emulator.state().users().len(), 1);
 }
+
+/// Dropping every clone of an async client without `close` tells its sending loop to deliver
+/// what is pending and end, rather than keep the client alive for good.
+#[tokio::test]
+async fn dropping_every_clone_still_delivers_what_is_pending() {
+    let emulator = emulator();
+    let client = builder(&emulator).build().unwrap();
+    let clone = client.clone();
+    for i in 0..100 {
+        clone
+            .enqueue(IdentifyRequest::new(format!("u{i}")))
+            .unwrap();
+    }
+    drop(client);
+    drop(clone);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator.state().users().len() < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "pending updates were not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -104,8 +104,9 @@ struct Tally {
     coalesced: AtomicU64,
 }
 
-/// A client's background delivery: its queue, its tallies and its sending loop.
-#[derive(Debug)]
+/// A client's background delivery: its queue, its tallies and its sending loop. Clones share
+/// them.
+#[derive(Debug, Clone)]
 pub(crate) struct Delivery {
     queue: Arc<Queue<Update>>,
     tally: Arc<Tally>,
@@ -149,7 +150,7 @@ impl Delivery {
                 Arc::clone(&queue),
                 Arc::clone(&tally),
                 hook.clone(),
-                client.clone(),
+                client.for_sending_loop(),
             );
             runtime.spawn(async move {
                 drive(
@@ -238,6 +239,12 @@ impl Delivery {
                 updates: job.payload.updates,
             },
         );
+    }
+
+    /// No more updates will come (the client's last owner is gone): the loop delivers what is
+    /// pending, then ends.
+    pub fn finish_input(&self) {
+        self.queue.close();
     }
 
     pub async fn flush(&self, timeout: Duration) -> FlushSummary {
