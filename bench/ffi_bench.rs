@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .trait_value("plan", "pro")
             .trait_value("seats", i as i64))
     });
-    let report = client.identify_many(requests, Some(concurrency));
+    let report = client.identify_many(requests, Some(concurrency))?;
     let seconds = start.elapsed().as_secs_f64();
     let (user_after, system_after) = cpu_seconds();
     println!(

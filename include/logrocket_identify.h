@@ -17,6 +17,13 @@
 
 
 /**
+ * Passed as `concurrency` to a bulk call: use the client's setting (`lr_config_set_concurrency`,
+ * or the library's default). Any other value is the number of requests kept in flight; 0 gives
+ * `LR_ERR_CONFIG`.
+ */
+#define LR_CLIENT_CONCURRENCY (size_t)~0
+
+/**
  * The outcome of a call. `LR_OK` is 0; every other value names the kind of failure, and the
  * call's `lr_error` (when asked for) says more.
  */
@@ -61,7 +68,58 @@ typedef enum lr_status {
    * The call's `lr_cancel` was fired before it finished; what it had in flight was abandoned.
    */
   LR_ERR_CANCELED = 9,
+  /**
+   * `lr_client_enqueue` found the queue full and, under the configured `lr_when_full`
+   * policy, did not wait (any longer) for room; the update was not queued. Also the error an
+   * update dropped by `LR_WHEN_FULL_DROP_OLDEST` reaches the failure callback with.
+   */
+  LR_ERR_QUEUE_FULL = 10,
+  /**
+   * The client was closed (`lr_client_close`): it accepts no more updates. Also the error of
+   * an update still pending when `lr_client_close`'s deadline passed (it reaches the failure
+   * callback).
+   */
+  LR_ERR_CLOSED = 11,
 } lr_status;
+
+/**
+ * How much the library logs, from least to most.
+ */
+typedef enum lr_log_level {
+  /**
+   * Something the library could not recover from on its own (a failure callback panicked).
+   */
+  LR_LOG_ERROR = 1,
+  /**
+   * An update was not delivered (it also reaches the failure callback).
+   */
+  LR_LOG_WARN = 2,
+  LR_LOG_INFO = 3,
+  /**
+   * Each attempt that failed and is retried, and connection trouble.
+   */
+  LR_LOG_DEBUG = 4,
+  LR_LOG_TRACE = 5,
+} lr_log_level;
+
+/**
+ * What `lr_client_enqueue` does when the queue is full (by items or by bytes).
+ */
+typedef enum lr_when_full {
+  /**
+   * Wait up to the block timeout for room, then fail with `LR_ERR_QUEUE_FULL` (the default).
+   */
+  LR_WHEN_FULL_BLOCK = 0,
+  /**
+   * Fail at once with `LR_ERR_QUEUE_FULL`.
+   */
+  LR_WHEN_FULL_ERROR = 1,
+  /**
+   * Queue the new update and drop the oldest pending one, which reaches the failure callback
+   * with `LR_ERR_QUEUE_FULL` and is counted as dropped.
+   */
+  LR_WHEN_FULL_DROP_OLDEST = 2,
+} lr_when_full;
 
 /**
  * A one-way switch: once fired, every call watching it returns `LR_ERR_CANCELED` at once and
@@ -118,16 +176,120 @@ typedef struct lr_request lr_request;
  */
 typedef struct lr_user lr_user;
 
+/**
+ * Called once for each pending request that will not be delivered: it failed for good (after
+ * its retries, or with a status that is never retried), it was dropped to make room
+ * (`LR_WHEN_FULL_DROP_OLDEST`), or it was still pending when `lr_client_close`'s deadline
+ * passed. `user_id` and `error` are owned by the library and valid only during the call;
+ * `updates` is how many enqueued updates the lost request stood for (more than 1 when updates
+ * of that user were coalesced).
+ *
+ * It is called on a library thread for failed updates, on the thread calling
+ * `lr_client_enqueue` for one dropped to make room, and on the thread calling
+ * `lr_client_close` (or `lr_client_free`) for abandoned ones: it may run on several threads at
+ * once and must be thread-safe. Keep it short (delivery waits for it), and never call
+ * `lr_client_enqueue`, `lr_client_flush`, `lr_client_close` or `lr_client_free` from it. It must
+ * not unwind (C++ exception, `longjmp`) out of the call.
+ */
+typedef void (*lr_failure_fn)(void *user_data,
+                              const char *user_id,
+                              const struct lr_error *error,
+                              uint64_t updates);
+
+/**
+ * What `lr_client_flush` or `lr_client_close` found when it returned. The counts are those of
+ * `lr_counters` at that moment (totals since the client was created).
+ */
+typedef struct lr_flush_summary {
+  /**
+   * Every update enqueued before the call was delivered or failed within the timeout.
+   */
+  bool completed;
+  /**
+   * Requests the API accepted.
+   */
+  uint64_t delivered;
+  /**
+   * Requests that failed for good.
+   */
+  uint64_t failed;
+  /**
+   * Requests dropped to make room or abandoned at close.
+   */
+  uint64_t dropped;
+  /**
+   * Requests still queued or in flight when the call returned.
+   */
+  uint64_t pending;
+} lr_flush_summary;
+
+/**
+ * The client's delivery counters, totals since it was created. Pending updates of one user
+ * may be coalesced into one request, so the counts after `enqueued` and `coalesced` are of
+ * requests, each standing for one update plus those coalesced into it; they add up:
+ * `enqueued == coalesced + delivered + failed + dropped + pending` (`pending` includes
+ * `in_flight`).
+ */
+typedef struct lr_counters {
+  /**
+   * Updates accepted by `lr_client_enqueue`.
+   */
+  uint64_t enqueued;
+  /**
+   * Requests the API accepted.
+   */
+  uint64_t delivered;
+  /**
+   * Requests that failed for good: after their retries, or with a status never retried.
+   * Each reached the failure callback.
+   */
+  uint64_t failed;
+  /**
+   * Retries made by this client, for background delivery and bulk calls alike.
+   */
+  uint64_t retried;
+  /**
+   * Requests dropped by `LR_WHEN_FULL_DROP_OLDEST` or abandoned when `lr_client_close`'s
+   * deadline passed. Each reached the failure callback.
+   */
+  uint64_t dropped;
+  /**
+   * Updates folded into an earlier pending update of the same user, and sent with it.
+   */
+  uint64_t coalesced;
+  /**
+   * Requests queued or in flight.
+   */
+  uint64_t pending;
+  /**
+   * Of those, in flight.
+   */
+  uint64_t in_flight;
+} lr_counters;
+
+/**
+ * Receives one log line: its level, the module it comes from (e.g.
+ * `"logrocket_identify::engine::delivery"`) and the message with its fields (e.g.
+ * `"an enqueued update was not delivered kind=api status=400 updates=1"`). Both strings are
+ * valid only during the call. Called on whichever library or caller thread logs, possibly
+ * several at once: it must be thread-safe, must not block for long, and must not call
+ * `lr_set_log_callback`.
+ */
+typedef void (*lr_log_fn)(void *user_data,
+                          enum lr_log_level level,
+                          const char *target,
+                          const char *message);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * Sends `count` requests with at most `concurrency` in flight (0: the client's setting) on the
- * client's connection pool, and blocks until all are done. The status is `LR_OK` when the run
- * itself could be made, even if some requests failed: `*report` (owned by the caller, freed
- * with `lr_report_free`) counts them and holds every failure. Nothing is dropped silently. The
- * requests are only read.
+ * Sends `count` requests with at most `concurrency` in flight (`LR_CLIENT_CONCURRENCY`: the
+ * client's setting; 0 gives `LR_ERR_CONFIG`) on the client's connection pool, and blocks until
+ * all are done. The status is `LR_OK` when the run itself could be made, even if some requests
+ * failed: `*report` (owned by the caller, freed with `lr_report_free`) counts them and holds
+ * every failure. Nothing is dropped silently. The requests are only read.
  *
  * # Safety
  *
@@ -144,10 +306,11 @@ enum lr_status lr_client_identify_many(const struct lr_client *client,
 
 /**
  * Sends the users of a buffer of JSON Lines, one input a line in the JSON input form of
- * `lr_request_from_json`, with at most `concurrency` requests in flight (0: the client's
- * setting), and blocks until all are done. It is `lr_client_identify_many` without a request
- * object per user: the whole batch crosses in one call and each line is read while the run
- * goes, so it suits bindings and callers that already hold JSON.
+ * `lr_request_from_json`, with at most `concurrency` requests in flight
+ * (`LR_CLIENT_CONCURRENCY`: the client's setting; 0 gives `LR_ERR_CONFIG`), and blocks until
+ * all are done. It is `lr_client_identify_many` without a request object per user: the whole
+ * batch crosses in one call and each line is read while the run goes, so it suits bindings and
+ * callers that already hold JSON.
  *
  * Lines are separated by `\n` (a `\r` before it is ignored), and a final `\n` ends the last
  * line. Every line is an input, so an input's index in the report is its line number counting
@@ -322,7 +485,10 @@ enum lr_status lr_client_new(const struct lr_config *config,
                              struct lr_error **error);
 
 /**
- * Frees a client, waiting for nothing: call it once every call using the client has returned.
+ * Closes the client as `lr_client_close` does, with the library's default deadline (a few
+ * seconds), then frees it: updates still pending are delivered, or reach the failure callback,
+ * before it goes. Call `lr_client_close` first to choose the deadline or read the summary.
+ * Call it once every call using the client has returned, and never from the failure callback.
  * `NULL` does nothing.
  *
  * # Safety
@@ -462,8 +628,8 @@ enum lr_status lr_config_set_max_retries(struct lr_config *config,
                                          struct lr_error **error);
 
 /**
- * Sets how many requests `lr_client_identify_many` keeps in flight (default 16). 0 is refused
- * by `lr_client_new`.
+ * Sets how many requests the bulk calls (given `LR_CLIENT_CONCURRENCY`) and background
+ * delivery keep in flight (default 16). 0 is refused by `lr_client_new` (`LR_ERR_CONFIG`).
  *
  * # Safety
  *
@@ -484,6 +650,126 @@ enum lr_status lr_config_set_concurrency(struct lr_config *config,
 enum lr_status lr_config_set_allow_insecure_http(struct lr_config *config,
                                                  bool allow,
                                                  struct lr_error **error);
+
+/**
+ * Sets how many updates the queue holds at most (the core's default applies when unset). 0 is
+ * refused by `lr_client_new` (`LR_ERR_CONFIG`). When the queue is full, the `lr_when_full`
+ * policy decides.
+ *
+ * # Safety
+ *
+ * `config` is a live configuration used by no other thread during the call; `error` is `NULL`
+ * or valid for writing one pointer.
+ */
+enum lr_status lr_config_set_queue_capacity(struct lr_config *config,
+                                            size_t items,
+                                            struct lr_error **error);
+
+/**
+ * Sets how many bytes of encoded updates the queue holds at most (the core's default applies
+ * when unset). 0 is refused by `lr_client_new` (`LR_ERR_CONFIG`).
+ *
+ * # Safety
+ *
+ * As `lr_config_set_queue_capacity`.
+ */
+enum lr_status lr_config_set_queue_max_bytes(struct lr_config *config,
+                                             size_t bytes,
+                                             struct lr_error **error);
+
+/**
+ * Sets what `lr_client_enqueue` does when the queue is full. `block_timeout_ms` is read only
+ * with `LR_WHEN_FULL_BLOCK`: how long the enqueuing thread may wait for room before
+ * `LR_ERR_QUEUE_FULL` (0: the library's default, a brief wait). A value outside `lr_when_full`
+ * gives `LR_ERR_INVALID_ARGUMENT` (field `"policy"`) and changes nothing.
+ *
+ * # Safety
+ *
+ * As `lr_config_set_queue_capacity`.
+ */
+enum lr_status lr_config_set_when_full(struct lr_config *config,
+                                       lr_when_full policy,
+                                       uint64_t block_timeout_ms,
+                                       struct lr_error **error);
+
+/**
+ * Sets the function called for every update that failed for good or was dropped (see
+ * `lr_failure_fn`), and the `user_data` it is given back. A `NULL` callback clears it; then
+ * such updates are only counted (`lr_client_counters`). Clients built earlier keep theirs.
+ *
+ * # Safety
+ *
+ * As `lr_config_set_queue_capacity`; `callback` is `NULL` or a thread-safe function that may
+ * be called from any thread, several at once, with `user_data`, for as long as a client built
+ * from this configuration lives (until `lr_client_free` has returned).
+ */
+enum lr_status lr_config_set_on_failure(struct lr_config *config,
+                                        lr_failure_fn callback,
+                                        void *user_data,
+                                        struct lr_error **error);
+
+/**
+ * Validates `request` and queues it for background delivery, returning without waiting for the
+ * network. A request that breaks the API's rules gives `LR_ERR_VALIDATION` at once, as
+ * `lr_client_identify` would, and is not queued. When the queue is full the configured
+ * `lr_when_full` policy applies (with `LR_WHEN_FULL_BLOCK` this thread may wait up to its
+ * timeout): `LR_ERR_QUEUE_FULL` means the update was not queued. After `lr_client_close`:
+ * `LR_ERR_CLOSED`. An update that later fails for good reaches the failure callback. The
+ * request is only read: it may be reused or freed at once.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `request` is a live request not modified during the call;
+ * `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_client_enqueue(const struct lr_client *client,
+                                 const struct lr_request *request,
+                                 struct lr_error **error);
+
+/**
+ * Waits until every update enqueued before this call has been delivered or has failed, but
+ * never longer than `timeout_ms` (0: do not wait, only report). Returns `LR_OK` either way:
+ * `summary->completed` says whether everything finished in time, and `summary->pending` what
+ * is left. `summary` may be `NULL`. Call it from your own threads, never from the failure
+ * callback.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `summary` is `NULL` or valid for writing one `lr_flush_summary`;
+ * `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_client_flush(const struct lr_client *client,
+                               uint64_t timeout_ms,
+                               struct lr_flush_summary *summary,
+                               struct lr_error **error);
+
+/**
+ * Stops accepting updates (`lr_client_enqueue` then gives `LR_ERR_CLOSED`), waits up to
+ * `timeout_ms` for everything pending to be delivered or fail, then abandons what is left:
+ * each abandoned update reaches the failure callback with `LR_ERR_CLOSED` and is counted as
+ * dropped. `summary` (may be `NULL`) says how it went. Closing again only reports. The client
+ * still answers `lr_client_identify` and the bulk calls; free it with `lr_client_free`.
+ *
+ * # Safety
+ *
+ * As `lr_client_flush`.
+ */
+enum lr_status lr_client_close(const struct lr_client *client,
+                               uint64_t timeout_ms,
+                               struct lr_flush_summary *summary,
+                               struct lr_error **error);
+
+/**
+ * Reads the client's delivery counters into `*counters`.
+ *
+ * # Safety
+ *
+ * `client` is a live client; `counters` is valid for writing one `lr_counters`; `error` is
+ * `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_client_counters(const struct lr_client *client,
+                                  struct lr_counters *counters,
+                                  struct lr_error **error);
 
 /**
  * Starts an emulator that accepts `api_key` (`NULL`: `"test"`). When this returns `LR_OK`, it
@@ -607,6 +893,52 @@ const char *lr_recorded_request_body(const struct lr_recorded_request *request);
 uint16_t lr_recorded_request_status(const struct lr_recorded_request *request);
 
 /**
+ * Injects failures, with the body the emulator's control route `POST /_emulator/faults`
+ * takes: `{"script": [fault, ...]}` appends faults that the next API requests consume one
+ * each, in order; `{"rate": {"probability": p, "fault": fault}}` makes a fault fire at random
+ * once the script is empty (`{"rate": null}` stops it); both may come together. A fault is
+ * `{"status": 503}`, `{"status": 429, "retry_after": "1"}`, `{"delay_ms": 2000}` (then
+ * answered normally), `{"drop_connection": true}`, or a combination. A body that cannot be
+ * read gives `LR_ERR_INVALID_ARGUMENT` (field `"faults_json"`) and changes nothing.
+ * `lr_emulator_reset` clears every fault.
+ *
+ * # Safety
+ *
+ * `emulator` is a live emulator; `faults_json` is a NUL-terminated string only read during the
+ * call; `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_emulator_add_faults(const struct lr_emulator *emulator,
+                                      const char *faults_json,
+                                      struct lr_error **error);
+
+/**
+ * How many users the emulator stores (every org and app together). 0 for `NULL`.
+ *
+ * # Safety
+ *
+ * `emulator` is `NULL` or a live emulator.
+ */
+size_t lr_emulator_user_count(const struct lr_emulator *emulator);
+
+/**
+ * Copies the user the emulator stores for (`org_id`, `app_id`, `user_id`), ids as sent
+ * (decoded). `*out` owns the copy (free it with `lr_user_free`), or is `NULL` with `LR_OK`
+ * when no such user is stored.
+ *
+ * # Safety
+ *
+ * `emulator` is a live emulator; the three ids are NUL-terminated strings only read during
+ * the call; `out` is valid for writing one pointer; `error` is `NULL` or valid for writing one
+ * pointer.
+ */
+enum lr_status lr_emulator_user(const struct lr_emulator *emulator,
+                                const char *org_id,
+                                const char *app_id,
+                                const char *user_id,
+                                struct lr_user **out,
+                                struct lr_error **error);
+
+/**
  * Frees an error object. `NULL` does nothing.
  *
  * # Safety
@@ -627,8 +959,8 @@ enum lr_status lr_error_status(const struct lr_error *error);
 
 /**
  * The error's kind as a lower-case word: `"validation"`, `"api"`, `"transport"`, `"timeout"`,
- * `"config"`, `"invalid_argument"`, `"panic"`, `"emulator"` or `"canceled"`. Static: never
- * free it. `NULL` gives `NULL`.
+ * `"config"`, `"invalid_argument"`, `"panic"`, `"emulator"`, `"canceled"`, `"queue_full"` or
+ * `"closed"`. Static: never free it. `NULL` gives `NULL`.
  *
  * # Safety
  *
@@ -683,6 +1015,25 @@ uint16_t lr_error_http_status(const struct lr_error *error);
  * `error` is `NULL` or a live error object.
  */
 bool lr_error_retryable(const struct lr_error *error);
+
+/**
+ * Sends the library's log lines up to `max_level` to `callback` with `user_data`, for the whole
+ * process (every client). A `NULL` callback stops them; once this returns, the previous
+ * callback is not called again. A level outside `lr_log_level` gives
+ * `LR_ERR_INVALID_ARGUMENT` (field `"max_level"`). The library uses the Rust `tracing` crate: if
+ * the process already installed another `tracing` subscriber (a Rust program linking this
+ * library), this gives `LR_ERR_CONFIG`. Lines never hold the API key or payload values.
+ *
+ * # Safety
+ *
+ * `callback` is `NULL` or a thread-safe function that may be called from any thread, several
+ * at once, with `user_data`, until `lr_set_log_callback` is called again; `error` is `NULL` or
+ * valid for writing one pointer.
+ */
+enum lr_status lr_set_log_callback(lr_log_fn callback,
+                                   void *user_data,
+                                   lr_log_level max_level,
+                                   struct lr_error **error);
 
 /**
  * Creates a request for `user_id` with nothing else set. On success `*out` owns it; free it

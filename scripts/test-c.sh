@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the C library (static and shared) once, checks that the committed header matches a
-# fresh one, then compiles and runs the C tests (also under valgrind), the C example and the
+# fresh one, then compiles and runs the C tests (also under valgrind), the C examples and the
 # C++ example. Needs cargo, gcc, g++ and valgrind (installed with apt-get when missing).
 set -euo pipefail
 
@@ -45,11 +45,26 @@ valgrind --leak-check=full --error-exitcode=1 --quiet \
     --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp \
     "$out/test_ffi" tests/vectors
 
+step "C background delivery tests"
+gcc -std=c11 "${cflags[@]}" crates/logrocket-ffi/tests/c/test_delivery.c "${libs[@]}" -o "$out/test_delivery"
+"$out/test_delivery"
+
+step "C background delivery tests under valgrind"
+valgrind --leak-check=full --error-exitcode=1 --quiet \
+    --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp \
+    "$out/test_delivery"
+
 step "examples/c/identify.c"
 gcc -std=c11 "${cflags[@]}" examples/c/identify.c "${libs[@]}" -o "$out/identify"
 env -u LOGROCKET_API_KEY "$out/identify"
 env -u LOGROCKET_API_KEY valgrind --leak-check=full --error-exitcode=1 --quiet \
     --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp "$out/identify" >/dev/null
+
+step "examples/c/enqueue.c"
+gcc -std=c11 "${cflags[@]}" examples/c/enqueue.c "${libs[@]}" -o "$out/enqueue"
+env -u LOGROCKET_API_KEY "$out/enqueue"
+env -u LOGROCKET_API_KEY valgrind --leak-check=full --error-exitcode=1 --quiet \
+    --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp "$out/enqueue" >/dev/null
 
 step "examples/c/identify_many.cpp (g++ -std=c++17)"
 g++ -std=c++17 -Wall -Wextra -Werror -g -Iinclude examples/c/identify_many.cpp "${libs[@]}" \

@@ -46,7 +46,7 @@ int main(void) {
         "{\"user_id\": \"user-43\", \"traits\": {\"plan\": \"team\", \"seats\": 5}}\n"
         "{\"user_id\": \"user-44\", \"email\": \"ana@example.com\", \"unset\": [\"trial\"]}\n"
         "{\"user_id\": \"user-45\", \"traits\": {\"address\": {\"city\": \"Paris\"}}}\n";
-    if (lr_client_identify_many_json(client, batch, sizeof batch - 1, 0, &report, &error) != LR_OK)
+    if (lr_client_identify_many_json(client, batch, sizeof batch - 1, LR_CLIENT_CONCURRENCY, &report, &error) != LR_OK)
         goto done;
     printf("batch: %llu of %llu identified\n", (unsigned long long)lr_report_succeeded(report),
            (unsigned long long)lr_report_total(report));

@@ -63,7 +63,7 @@ int main() {
     }
 
     lr_report *report_raw = nullptr;
-    if (failed(lr_client_identify_many(client.get(), requests.data(), requests.size(), 0, &report_raw, &error),
+    if (failed(lr_client_identify_many(client.get(), requests.data(), requests.size(), LR_CLIENT_CONCURRENCY, &report_raw, &error),
                error))
         return 1;
     Report report(report_raw);

@@ -1,17 +1,31 @@
-//! `lr_client_identify_many`, `lr_client_identify_many_json` and their `lr_report`.
+//! `lr_client_identify_many`, `lr_client_identify_many_json` and their `lr_report`. Both run
+//! on the core's bulk engine; this module reads arguments and lines and builds the report.
 
 use std::ffi::{CString, c_char};
 use std::ptr;
-use std::sync::mpsc;
 
-use logrocket_identify::{BulkReport, Cancel, Error, PreparedRequest};
+use logrocket_identify::{BulkFeeder, BulkReport, Cancel};
 
 use crate::args;
 use crate::client::lr_client;
 use crate::error::{c_string, lr_error, run, run_accessor};
-use crate::lines::{self, BadLine};
+use crate::lines;
 use crate::request::lr_request;
 use crate::status::lr_status;
+
+/// Passed as `concurrency` to a bulk call: use the client's setting (`lr_config_set_concurrency`,
+/// or the library's default). Any other value is the number of requests kept in flight; 0 gives
+/// `LR_ERR_CONFIG`.
+// Written so that cbindgen can put it in the header (as `(size_t)~0`): it reads no `usize::MAX`,
+// and drops a bare `!0` to an `int`.
+#[allow(clippy::unnecessary_cast)]
+pub const LR_CLIENT_CONCURRENCY: usize = !0 as usize;
+const _: () = assert!(LR_CLIENT_CONCURRENCY == usize::MAX);
+
+/// The core's reading of a bulk call's `concurrency` argument: `None` asks for the client's.
+fn concurrency_of(concurrency: usize) -> Option<usize> {
+    (concurrency != LR_CLIENT_CONCURRENCY).then_some(concurrency)
+}
 
 /// The outcome of a bulk call: counts, and every failure with its input index, user id and
 /// error, sorted by index. Opaque; everything it returns is owned by it until `lr_report_free`.
@@ -29,11 +43,11 @@ struct Failure {
     error: lr_error,
 }
 
-/// Sends `count` requests with at most `concurrency` in flight (0: the client's setting) on the
-/// client's connection pool, and blocks until all are done. The status is `LR_OK` when the run
-/// itself could be made, even if some requests failed: `*report` (owned by the caller, freed
-/// with `lr_report_free`) counts them and holds every failure. Nothing is dropped silently. The
-/// requests are only read.
+/// Sends `count` requests with at most `concurrency` in flight (`LR_CLIENT_CONCURRENCY`: the
+/// client's setting; 0 gives `LR_ERR_CONFIG`) on the client's connection pool, and blocks until
+/// all are done. The status is `LR_OK` when the run itself could be made, even if some requests
+/// failed: `*report` (owned by the caller, freed with `lr_report_free`) counts them and holds
+/// every failure. Nothing is dropped silently. The requests are only read.
 ///
 /// # Safety
 ///
@@ -60,29 +74,23 @@ pub unsafe extern "C" fn lr_client_identify_many(
                 checked.push(args::handle(pointer, &format!("requests[{i}]"))?);
             }
             let outcome = client.inner.identify_many(
-                checked.iter().map(|r| Ok(&r.inner)),
-                (concurrency > 0).then_some(concurrency),
-            );
-            args::give(report, lr_report::from_outcome(outcome, Vec::new()))
+                checked.iter().map(|r| &r.inner),
+                concurrency_of(concurrency),
+            )?;
+            args::give(report, lr_report::from(outcome))
         })
     }
 }
-
-/// A line of `lr_client_identify_many_json`, ready to send or refused.
-type PreparedLine = Result<PreparedRequest, BadLine>;
-
-/// Lines handed from the reading thread to the sending one at a time, and batches read ahead.
-const BATCH: usize = 64;
-const AHEAD: usize = 8;
 
 /// The argument name `lr_client_identify_many_json` reports errors under.
 const JSON_LINES: &str = "json_lines";
 
 /// Sends the users of a buffer of JSON Lines, one input a line in the JSON input form of
-/// `lr_request_from_json`, with at most `concurrency` requests in flight (0: the client's
-/// setting), and blocks until all are done. It is `lr_client_identify_many` without a request
-/// object per user: the whole batch crosses in one call and each line is read while the run
-/// goes, so it suits bindings and callers that already hold JSON.
+/// `lr_request_from_json`, with at most `concurrency` requests in flight
+/// (`LR_CLIENT_CONCURRENCY`: the client's setting; 0 gives `LR_ERR_CONFIG`), and blocks until
+/// all are done. It is `lr_client_identify_many` without a request object per user: the whole
+/// batch crosses in one call and each line is read while the run goes, so it suits bindings and
+/// callers that already hold JSON.
 ///
 /// Lines are separated by `\n` (a `\r` before it is ignored), and a final `\n` ends the last
 /// line. Every line is an input, so an input's index in the report is its line number counting
@@ -134,79 +142,111 @@ pub(crate) unsafe fn identify_many_json(
     report: *mut *mut lr_report,
 ) -> Result<(), lr_error> {
     // SAFETY: forwarded under the caller's guarantees.
-    unsafe {
+    let (client, buffer) = unsafe {
         args::clear_out(report, "report")?;
-        let client = args::handle(client, "client")?;
-        let buffer = args::slice(json_lines.cast::<u8>(), len, JSON_LINES)?;
-        let concurrency = (concurrency > 0).then_some(concurrency);
-        let mut bad_lines = Vec::new();
-        let outcome = std::thread::scope(|scope| {
-            // Lines are read, validated and encoded on a thread of their own, a few batches
-            // ahead, so the calling thread (which drives the requests) only sends.
-            let (batches, received) = mpsc::sync_channel::<Vec<PreparedLine>>(AHEAD);
-            scope.spawn(move || {
-                let mut batch = Vec::with_capacity(BATCH);
-                for line in lines::lines(buffer) {
-                    batch.push(lines::prepare_line(line));
-                    if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        if batches.send(full).is_err() {
-                            return; // the run ended early (cancelled)
-                        }
-                    }
-                }
-                let _ = batches.send(batch);
-            });
-            // Lines that cannot be read go to the core as failed inputs, so they keep their
-            // index; their reason and user id are kept here, since the core knows neither.
-            let inputs = received
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(index, prepared)| {
-                    prepared.map_err(|bad| {
-                        bad_lines.push((index as u64, bad));
-                        // A placeholder, replaced in the report by the line's own error.
-                        Error::Config(String::new())
-                    })
+        (
+            args::handle(client, "client")?,
+            args::slice(json_lines.cast::<u8>(), len, JSON_LINES)?,
+        )
+    };
+    let runtime = client.inner.runtime();
+    if cancel.is_some_and(Cancel::is_fired) {
+        return Err(lr_error::canceled());
+    }
+    let mut failures = Vec::new();
+    // A line that cannot be read goes to the engine as a failed input, keeping its index and
+    // user id; its tag is its own error when the core has no kind for it (not UTF-8).
+    let (feeder, run) = client.inner.async_client().bulk_run_with(
+        concurrency_of(concurrency),
+        |outcome, own: Option<lr_error>| {
+            if let Err(error) = outcome.result {
+                failures.push(Failure {
+                    index: outcome.index,
+                    user_id: c_string(&outcome.user_id),
+                    error: own.unwrap_or_else(|| error.into()),
                 });
-            match cancel {
-                None => Some(client.inner.identify_many(inputs, concurrency)),
-                Some(cancel) => {
-                    client
-                        .inner
-                        .identify_many_unless_cancelled(inputs, concurrency, cancel)
+            }
+        },
+    )?;
+    let summary = std::thread::scope(|scope| {
+        // Lines are read, validated and encoded on a thread of their own, so the calling
+        // thread (which drives the requests) only sends; the engine's queue bounds how far
+        // the reader gets ahead.
+        let feeder = &feeder;
+        scope.spawn(move || {
+            let _finish = Finish(feeder);
+            for line in lines::lines(buffer) {
+                let pushed = match lines::prepare_line(line) {
+                    Ok(prepared) => feeder.push_blocking_with(prepared, None),
+                    Err(bad) => {
+                        let (input, own) = bad.into_input(JSON_LINES);
+                        feeder.push_blocking_with(input, own)
+                    }
+                };
+                if pushed.is_err() {
+                    return; // the run was aborted (cancelled)
                 }
             }
         });
-        let outcome = outcome.ok_or_else(lr_error::canceled)?;
-        args::give(report, lr_report::from_outcome(outcome, bad_lines))
+        // However the run ends (done, cancelled, or a panic), the reader must not wait for
+        // room forever, or the scope would never end; after a finished run this does nothing.
+        let _abort = Abort(feeder);
+        runtime.block_on(async {
+            match cancel {
+                None => Some(run.await),
+                Some(cancel) => tokio::select! {
+                    biased;
+                    () = cancel.fired() => None,
+                    summary = run => Some(summary),
+                },
+            }
+        })
+    });
+    let summary = summary.ok_or_else(lr_error::canceled)?;
+    failures.sort_by_key(|f| f.index);
+    // SAFETY: `report` was checked writable above.
+    unsafe {
+        args::give(
+            report,
+            lr_report {
+                total: summary.total,
+                succeeded: summary.succeeded,
+                failures,
+            },
+        )
     }
 }
 
-impl lr_report {
-    /// The report of a core bulk run. `bad_lines` (sorted by index) replace the placeholder
-    /// failures the core recorded for inputs that could not be read.
-    fn from_outcome(outcome: BulkReport, bad_lines: Vec<(u64, BadLine)>) -> Self {
-        let mut bad_lines = bad_lines.into_iter().peekable();
-        let failures = outcome
+/// Ends a run's input when the reading thread is done, however it ends.
+struct Finish<'a, T: Send + 'static>(&'a BulkFeeder<T>);
+
+impl<T: Send + 'static> Drop for Finish<'_, T> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Ends a run at once when the calling thread stops driving it.
+struct Abort<'a, T: Send + 'static>(&'a BulkFeeder<T>);
+
+impl<T: Send + 'static> Drop for Abort<'_, T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl From<BulkReport> for lr_report {
+    fn from(outcome: BulkReport) -> Self {
+        let mut failures: Vec<Failure> = outcome
             .failures
             .into_iter()
-            .map(
-                |f| match bad_lines.next_if(|(index, _)| *index == f.index) {
-                    Some((index, bad)) => Failure {
-                        index,
-                        user_id: c_string(&bad.user_id),
-                        error: bad.error.into_error(JSON_LINES),
-                    },
-                    None => Failure {
-                        index: f.index,
-                        user_id: c_string(&f.user_id),
-                        error: f.error.into(),
-                    },
-                },
-            )
+            .map(|f| Failure {
+                index: f.index,
+                user_id: c_string(&f.user_id),
+                error: f.error.into(),
+            })
             .collect();
+        failures.sort_by_key(|f| f.index);
         lr_report {
             total: outcome.total,
             succeeded: outcome.succeeded,

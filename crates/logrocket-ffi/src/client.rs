@@ -43,7 +43,10 @@ pub unsafe extern "C" fn lr_client_new(
     }
 }
 
-/// Frees a client, waiting for nothing: call it once every call using the client has returned.
+/// Closes the client as `lr_client_close` does, with the library's default deadline (a few
+/// seconds), then frees it: updates still pending are delivered, or reach the failure callback,
+/// before it goes. Call `lr_client_close` first to choose the deadline or read the summary.
+/// Call it once every call using the client has returned, and never from the failure callback.
 /// `NULL` does nothing.
 ///
 /// # Safety
@@ -52,7 +55,8 @@ pub unsafe extern "C" fn lr_client_new(
 /// on any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lr_client_free(client: *mut lr_client) {
-    // SAFETY: forwarded under the caller's guarantee.
+    // SAFETY: forwarded under the caller's guarantee. Dropping the core's client closes it with
+    // its default deadline (DEFAULT_CLOSE_TIMEOUT) before its runtime goes.
     unsafe { args::free(client) }
 }
 

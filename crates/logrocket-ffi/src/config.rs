@@ -6,6 +6,7 @@ use std::time::Duration;
 use logrocket_identify::ClientBuilder;
 
 use crate::args;
+use crate::delivery::FailureHook;
 use crate::error::{lr_error, run};
 use crate::status::lr_status;
 
@@ -14,11 +15,18 @@ use crate::status::lr_status;
 #[derive(Debug, Default)]
 pub struct lr_config {
     builder: ClientBuilder,
+    // Kept apart from the builder, which cannot forget a hook once given one: a NULL callback
+    // must clear it.
+    pub(crate) on_failure: Option<FailureHook>,
 }
 
 impl lr_config {
     pub(crate) fn builder(&self) -> ClientBuilder {
-        self.builder.clone()
+        let builder = self.builder.clone();
+        match self.on_failure {
+            Some(hook) => builder.on_failure(move |failure| hook.call(failure)),
+            None => builder,
+        }
     }
 }
 
@@ -44,7 +52,13 @@ pub unsafe extern "C" fn lr_config_new(
             } else {
                 ClientBuilder::new()
             };
-            args::give(out, lr_config { builder })
+            args::give(
+                out,
+                lr_config {
+                    builder,
+                    on_failure: None,
+                },
+            )
         })
     }
 }
@@ -65,7 +79,7 @@ pub unsafe extern "C" fn lr_config_free(config: *mut lr_config) {
 /// # Safety
 ///
 /// `config` is `NULL` or a live configuration used by no other thread; `error` as in [`run`].
-unsafe fn update(
+pub(crate) unsafe fn update(
     config: *mut lr_config,
     error: *mut *mut lr_error,
     change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, lr_error>,
@@ -229,8 +243,8 @@ pub unsafe extern "C" fn lr_config_set_max_retries(
     unsafe { update(config, error, |b| Ok(b.max_retries(max_retries))) }
 }
 
-/// Sets how many requests `lr_client_identify_many` keeps in flight (default 16). 0 is refused
-/// by `lr_client_new`.
+/// Sets how many requests the bulk calls (given `LR_CLIENT_CONCURRENCY`) and background
+/// delivery keep in flight (default 16). 0 is refused by `lr_client_new` (`LR_ERR_CONFIG`).
 ///
 /// # Safety
 ///

@@ -3,11 +3,14 @@
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use logrocket_emulator::{Emulator, EmulatorConfig, RecordedRequest};
+use logrocket_emulator::{Emulator, EmulatorConfig, Fault, FaultRate, RecordedRequest};
+use logrocket_identify::User;
+use serde_json::Value;
 
 use crate::args;
 use crate::error::{c_string, lr_error, run, run_accessor};
 use crate::status::lr_status;
+use crate::user::lr_user;
 
 /// A running emulator of the User Identification API on 127.0.0.1 (a free port), serving on a
 /// background thread of its own. Opaque and thread-safe. Stopped by `lr_emulator_stop`.
@@ -254,4 +257,140 @@ pub unsafe extern "C" fn lr_recorded_request_body(
 pub unsafe extern "C" fn lr_recorded_request_status(request: *const lr_recorded_request) -> u16 {
     // SAFETY: the caller guarantees `request` is NULL or live.
     run_accessor(0, || unsafe { request.as_ref() }.map_or(0, |r| r.status))
+}
+
+/// The argument name `lr_emulator_add_faults` reports errors under.
+const FAULTS_JSON: &str = "faults_json";
+
+/// The body of `lr_emulator_add_faults`: faults to append, and a rate to set (`Some(None)`
+/// clears it).
+struct Faults {
+    script: Option<Vec<Fault>>,
+    rate: Option<Option<FaultRate>>,
+}
+
+/// Reads the body of `lr_emulator_add_faults`, checking every fault before any is applied.
+fn read_faults(text: &str) -> Result<Faults, String> {
+    let Value::Object(mut body) = serde_json::from_str::<Value>(text).map_err(|e| e.to_string())?
+    else {
+        return Err("expected a JSON object".to_owned());
+    };
+    let script = body
+        .remove("script")
+        .map(serde_json::from_value::<Vec<Fault>>)
+        .transpose()
+        .map_err(|e| format!("script: {e}"))?;
+    let rate = body
+        .remove("rate")
+        .map(serde_json::from_value::<Option<FaultRate>>)
+        .transpose()
+        .map_err(|e| format!("rate: {e}"))?;
+    if let Some(key) = body.keys().next() {
+        return Err(format!("unknown key \"{key}\""));
+    }
+    if script.is_none() && rate.is_none() {
+        return Err(
+            "expected \"script\" (a list of faults) or \"rate\" (a fault rate or null)".to_owned(),
+        );
+    }
+    script.iter().flatten().try_for_each(Fault::check)?;
+    if let Some(Some(rate)) = &rate {
+        rate.check()?;
+    }
+    Ok(Faults { script, rate })
+}
+
+/// Injects failures, with the body the emulator's control route `POST /_emulator/faults`
+/// takes: `{"script": [fault, ...]}` appends faults that the next API requests consume one
+/// each, in order; `{"rate": {"probability": p, "fault": fault}}` makes a fault fire at random
+/// once the script is empty (`{"rate": null}` stops it); both may come together. A fault is
+/// `{"status": 503}`, `{"status": 429, "retry_after": "1"}`, `{"delay_ms": 2000}` (then
+/// answered normally), `{"drop_connection": true}`, or a combination. A body that cannot be
+/// read gives `LR_ERR_INVALID_ARGUMENT` (field `"faults_json"`) and changes nothing.
+/// `lr_emulator_reset` clears every fault.
+///
+/// # Safety
+///
+/// `emulator` is a live emulator; `faults_json` is a NUL-terminated string only read during the
+/// call; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_add_faults(
+    emulator: *const lr_emulator,
+    faults_json: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            let emulator = args::handle(emulator, "emulator")?;
+            let text = args::string(faults_json, FAULTS_JSON)?;
+            let Faults { script, rate } = read_faults(text).map_err(|why| {
+                lr_error::invalid_argument(FAULTS_JSON, format!("invalid faults: {why}"))
+            })?;
+            let state = emulator.inner.state();
+            if let Some(script) = script {
+                state.push_faults(script);
+            }
+            if let Some(rate) = rate {
+                state.set_fault_rate(rate);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// How many users the emulator stores (every org and app together). 0 for `NULL`.
+///
+/// # Safety
+///
+/// `emulator` is `NULL` or a live emulator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_user_count(emulator: *const lr_emulator) -> usize {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(0, || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }.map_or(0, |e| e.inner.state().users().len())
+    })
+}
+
+/// Copies the user the emulator stores for (`org_id`, `app_id`, `user_id`), ids as sent
+/// (decoded). `*out` owns the copy (free it with `lr_user_free`), or is `NULL` with `LR_OK`
+/// when no such user is stored.
+///
+/// # Safety
+///
+/// `emulator` is a live emulator; the three ids are NUL-terminated strings only read during
+/// the call; `out` is valid for writing one pointer; `error` is `NULL` or valid for writing one
+/// pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_user(
+    emulator: *const lr_emulator,
+    org_id: *const c_char,
+    app_id: *const c_char,
+    user_id: *const c_char,
+    out: *mut *mut lr_user,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            args::clear_out(out, "out")?;
+            let emulator = args::handle(emulator, "emulator")?;
+            let org_id = args::string(org_id, "org_id")?;
+            let app_id = args::string(app_id, "app_id")?;
+            let user_id = args::string(user_id, "user_id")?;
+            match emulator.inner.state().user(org_id, app_id, user_id) {
+                None => Ok(()),
+                Some(stored) => args::give(
+                    out,
+                    lr_user::from(User {
+                        user_id: stored.user_id,
+                        name: stored.name,
+                        email: stored.email,
+                        traits: stored.traits,
+                    }),
+                ),
+            }
+        })
+    }
 }

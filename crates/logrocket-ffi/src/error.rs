@@ -171,8 +171,8 @@ pub unsafe extern "C" fn lr_error_status(error: *const lr_error) -> lr_status {
 }
 
 /// The error's kind as a lower-case word: `"validation"`, `"api"`, `"transport"`, `"timeout"`,
-/// `"config"`, `"invalid_argument"`, `"panic"`, `"emulator"` or `"canceled"`. Static: never
-/// free it. `NULL` gives `NULL`.
+/// `"config"`, `"invalid_argument"`, `"panic"`, `"emulator"`, `"canceled"`, `"queue_full"` or
+/// `"closed"`. Static: never free it. `NULL` gives `NULL`.
 ///
 /// # Safety
 ///
@@ -198,6 +198,8 @@ fn kind_name(status: lr_status) -> &'static CStr {
         lr_status::LR_ERR_PANIC => c"panic",
         lr_status::LR_ERR_EMULATOR => c"emulator",
         lr_status::LR_ERR_CANCELED => c"canceled",
+        lr_status::LR_ERR_QUEUE_FULL => c"queue_full",
+        lr_status::LR_ERR_CLOSED => c"closed",
     }
 }
 

@@ -15,7 +15,8 @@
 //!   is freed. Strings the caller passes are only read during the call.
 //! - `lr_client` is thread-safe: one client may serve any number of threads at once.
 //!
-//! Every rule about the API itself (validation, encoding, retries, bulk scheduling) lives in the
+//! Every rule about the API itself (validation, encoding, retries, bulk scheduling, background
+//! delivery) lives in the
 //! core crate; this one converts arguments and maps errors.
 #![allow(non_camel_case_types)]
 
@@ -24,9 +25,11 @@ mod bulk;
 mod cancel;
 mod client;
 mod config;
+mod delivery;
 mod emulator;
 mod error;
 mod lines;
+mod log;
 mod request;
 mod status;
 mod user;
@@ -36,8 +39,10 @@ pub use bulk::*;
 pub use cancel::*;
 pub use client::*;
 pub use config::*;
+pub use delivery::*;
 pub use emulator::*;
 pub use error::*;
+pub use log::*;
 pub use request::*;
 pub use status::lr_status;
 pub use user::*;

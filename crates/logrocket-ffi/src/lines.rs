@@ -3,7 +3,7 @@
 //! `IdentifyRequest::from_json_str` (which reads the common shapes without a JSON tree); this
 //! module only splits the buffer and says which user a refused line was about.
 
-use logrocket_identify::{IdentifyRequest, PreparedRequest};
+use logrocket_identify::{FailedInput, IdentifyRequest, PreparedRequest, ValidationError};
 use serde_json::Value;
 
 use crate::error::lr_error;
@@ -36,13 +36,30 @@ pub(crate) enum LineError {
     Invalid(logrocket_identify::ValidationError),
 }
 
-impl LineError {
-    pub(crate) fn into_error(self, argument: &str) -> lr_error {
-        match self {
+impl BadLine {
+    /// The line as a failed input of a bulk run (index and user id kept), and the C error the
+    /// report shows for it when the core has no kind for it: a line that is not UTF-8 is an
+    /// invalid argument, as every non-UTF-8 string given to this library is. The engine's copy
+    /// of that error is the core's nearest reading (a malformed input), never shown.
+    pub(crate) fn into_input(self, argument: &str) -> (FailedInput, Option<lr_error>) {
+        match self.error {
+            LineError::Invalid(e) => (
+                FailedInput {
+                    user_id: self.user_id,
+                    error: e.into(),
+                },
+                None,
+            ),
             LineError::NotUtf8(e) => {
-                lr_error::invalid_argument(argument, format!("the line is not valid UTF-8 ({e})"))
+                let why = format!("the line is not valid UTF-8 ({e})");
+                let own = lr_error::invalid_argument(argument, why.clone());
+                let error = ValidationError::malformed(argument, why).into();
+                let input = FailedInput {
+                    user_id: self.user_id,
+                    error,
+                };
+                (input, Some(own))
             }
-            LineError::Invalid(e) => e.into(),
         }
     }
 }

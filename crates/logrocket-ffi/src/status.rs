@@ -27,6 +27,14 @@ pub enum lr_status {
     LR_ERR_EMULATOR = 8,
     /// The call's `lr_cancel` was fired before it finished; what it had in flight was abandoned.
     LR_ERR_CANCELED = 9,
+    /// `lr_client_enqueue` found the queue full and, under the configured `lr_when_full`
+    /// policy, did not wait (any longer) for room; the update was not queued. Also the error an
+    /// update dropped by `LR_WHEN_FULL_DROP_OLDEST` reaches the failure callback with.
+    LR_ERR_QUEUE_FULL = 10,
+    /// The client was closed (`lr_client_close`): it accepts no more updates. Also the error of
+    /// an update still pending when `lr_client_close`'s deadline passed (it reaches the failure
+    /// callback).
+    LR_ERR_CLOSED = 11,
 }
 
 impl From<ErrorKind> for lr_status {
@@ -37,6 +45,8 @@ impl From<ErrorKind> for lr_status {
             ErrorKind::Transport => lr_status::LR_ERR_TRANSPORT,
             ErrorKind::Timeout => lr_status::LR_ERR_TIMEOUT,
             ErrorKind::Config => lr_status::LR_ERR_CONFIG,
+            ErrorKind::QueueFull => lr_status::LR_ERR_QUEUE_FULL,
+            ErrorKind::Closed => lr_status::LR_ERR_CLOSED,
         }
     }
 }

@@ -86,7 +86,7 @@ static lr_status identify_input_in_bulk(const lr_client *client, const jvalue *i
     for (char *c = line; *c; c++)
         if (*c == '\n' || *c == '\r') *c = ' ';
     lr_error *error = NULL;
-    lr_status status = lr_client_identify_many_json(client, line, strlen(line), 0, report, &error);
+    lr_status status = lr_client_identify_many_json(client, line, strlen(line), LR_CLIENT_CONCURRENCY, report, &error);
     free(line);
     if (status != LR_OK) {
         snprintf(why, n, "bulk call failed: %s", lr_error_message(error));
@@ -385,27 +385,27 @@ static void test_null_and_invalid_utf8(const lr_emulator *emu) {
     EXPECT_INVALID(lr_client_identify(client, request, NULL, E), "user");
     CHECK(user == NULL, "no user on failure");
     const lr_request *with_null[2] = {request, NULL};
-    EXPECT_INVALID(lr_client_identify_many(NULL, with_null, 1, 0, &report, E), "client");
-    EXPECT_INVALID(lr_client_identify_many(client, NULL, 3, 0, &report, E), "requests");
-    EXPECT_INVALID(lr_client_identify_many(client, with_null, 2, 0, &report, E), "requests[1]");
+    EXPECT_INVALID(lr_client_identify_many(NULL, with_null, 1, LR_CLIENT_CONCURRENCY, &report, E), "client");
+    EXPECT_INVALID(lr_client_identify_many(client, NULL, 3, LR_CLIENT_CONCURRENCY, &report, E), "requests");
+    EXPECT_INVALID(lr_client_identify_many(client, with_null, 2, LR_CLIENT_CONCURRENCY, &report, E), "requests[1]");
     EXPECT_INVALID(lr_client_identify_many(client, with_null, 1, 0, NULL, E), "report");
-    CHECK(lr_client_identify_many(client, NULL, 0, 0, &report, NULL) == LR_OK, "empty bulk");
+    CHECK(lr_client_identify_many(client, NULL, 0, LR_CLIENT_CONCURRENCY, &report, NULL) == LR_OK, "empty bulk");
     CHECK(lr_report_total(report) == 0, "empty report");
     lr_report_free(report);
     report = NULL;
     static const char one_line[] = "{\"user_id\": \"u\"}\n";
-    EXPECT_INVALID(lr_client_identify_many_json(NULL, one_line, sizeof one_line - 1, 0, &report, E), "client");
-    EXPECT_INVALID(lr_client_identify_many_json(client, NULL, 5, 0, &report, E), "json_lines");
+    EXPECT_INVALID(lr_client_identify_many_json(NULL, one_line, sizeof one_line - 1, LR_CLIENT_CONCURRENCY, &report, E), "client");
+    EXPECT_INVALID(lr_client_identify_many_json(client, NULL, 5, LR_CLIENT_CONCURRENCY, &report, E), "json_lines");
     EXPECT_INVALID(lr_client_identify_many_json(client, one_line, sizeof one_line - 1, 0, NULL, E), "report");
     CHECK(report == NULL, "no report on failure");
-    CHECK(lr_client_identify_many_json(client, NULL, 0, 0, &report, NULL) == LR_OK, "empty JSON Lines");
+    CHECK(lr_client_identify_many_json(client, NULL, 0, LR_CLIENT_CONCURRENCY, &report, NULL) == LR_OK, "empty JSON Lines");
     CHECK(lr_report_total(report) == 0 && lr_report_failure_count(report) == 0, "empty JSON Lines report");
     lr_report_free(report);
     report = NULL;
     /* Invalid UTF-8 in one line: that line fails as an invalid argument, the others are sent. */
     static const char bad_line[] = "{\"user_id\": \"ok-1\"}\n{\"user_id\": \"a\xff\"}\n{\"user_id\": \"ok-2\"}";
     lr_error *error = NULL;
-    CHECK(lr_client_identify_many_json(client, bad_line, sizeof bad_line - 1, 0, &report, &error) == LR_OK,
+    CHECK(lr_client_identify_many_json(client, bad_line, sizeof bad_line - 1, LR_CLIENT_CONCURRENCY, &report, &error) == LR_OK,
           "bulk with a non-UTF-8 line: %s", lr_error_message(error));
     CHECK(lr_report_total(report) == 3 && lr_report_succeeded(report) == 2 && lr_report_failure_count(report) == 1,
           "non-UTF-8 counts");
@@ -664,7 +664,7 @@ static void test_bulk_json_lines(const lr_emulator *emu) {
         used += (size_t)sprintf(many + used, "{\"user_id\": \"m-%d\", \"traits\": {\"n\": %d}}\n", i, i);
     lr_emulator_reset(emu, NULL);
     report = NULL;
-    CHECK(lr_client_identify_many_json(client, many, used, 0, &report, NULL) == LR_OK, "many");
+    CHECK(lr_client_identify_many_json(client, many, used, LR_CLIENT_CONCURRENCY, &report, NULL) == LR_OK, "many");
     CHECK(lr_report_total(report) == N && lr_report_succeeded(report) == N && lr_report_failure_count(report) == 0,
           "many: %llu of %llu", (unsigned long long)lr_report_succeeded(report),
           (unsigned long long)lr_report_total(report));
@@ -765,6 +765,22 @@ static void *call_identify(void *arg) {
     return NULL;
 }
 
+struct cancellable_bulk {
+    const lr_client *client;
+    const char *lines;
+    size_t len;
+    const lr_cancel *cancel;
+    lr_status status;
+    lr_report *report;
+};
+
+static void *call_identify_many_json(void *arg) {
+    struct cancellable_bulk *call = arg;
+    call->status = lr_client_identify_many_json_cancellable(call->client, call->lines, call->len, 1, call->cancel,
+                                                            &call->report, NULL);
+    return NULL;
+}
+
 static void test_cancel(const lr_emulator *emu) {
     lr_error *error = NULL;
     lr_cancel *cancel = NULL;
@@ -800,7 +816,7 @@ static void test_cancel(const lr_emulator *emu) {
     lr_error_free(error);
     error = NULL;
     const char lines[] = "{\"user_id\": \"c2\"}\n{\"user_id\": \"c3\"}\n";
-    status = lr_client_identify_many_json_cancellable(client, lines, sizeof lines - 1, 0, cancel, &report, NULL);
+    status = lr_client_identify_many_json_cancellable(client, lines, sizeof lines - 1, LR_CLIENT_CONCURRENCY, cancel, &report, NULL);
     CHECK(status == LR_ERR_CANCELED && report == NULL, "fired bulk: %d", status);
     CHECK(lr_emulator_request_count(emu) == sent_before, "nothing sent after the switch fired");
     lr_cancel_free(cancel);
@@ -808,7 +824,7 @@ static void test_cancel(const lr_emulator *emu) {
 
     /* An unfired switch: the bulk run completes as lr_client_identify_many_json. */
     CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
-    status = lr_client_identify_many_json_cancellable(client, lines, sizeof lines - 1, 0, cancel, &report, NULL);
+    status = lr_client_identify_many_json_cancellable(client, lines, sizeof lines - 1, LR_CLIENT_CONCURRENCY, cancel, &report, NULL);
     CHECK(status == LR_OK && lr_report_succeeded(report) == 2, "unfired bulk: %d", status);
     lr_report_free(report);
     lr_cancel_free(cancel);
@@ -847,9 +863,41 @@ static void test_cancel(const lr_emulator *emu) {
     close(server.arrived[0]);
     close(server.arrived[1]);
 
+    /* The same for a bulk run: one request hangs in flight while the thread reading the lines
+     * waits for room; firing ends both, and the call. */
+    port = silent_server_start(&server);
+    CHECK(port > 0, "silent server");
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    lr_config_new(false, &config, NULL);
+    lr_config_set_api_key(config, "k", NULL);
+    lr_config_set_app(config, "acme/web", NULL);
+    lr_config_set_base_url(config, url, NULL);
+    lr_config_set_timeout_ms(config, 600000, NULL);
+    lr_config_set_max_retries(config, 0, NULL);
+    CHECK(lr_client_new(config, &slow, NULL) == LR_OK, "slow client");
+    lr_config_free(config);
+    CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
+    enum { BULK_LINES = 200 };
+    static char bulk[BULK_LINES * 32];
+    size_t used = 0;
+    for (int i = 0; i < BULK_LINES; i++)
+        used += (size_t)snprintf(bulk + used, sizeof bulk - used, "{\"user_id\": \"bulk-%d\"}\n", i);
+    struct cancellable_bulk bulk_call = {.client = slow, .lines = bulk, .len = used, .cancel = cancel};
+    pthread_create(&caller, NULL, call_identify_many_json, &bulk_call);
+    CHECK(read(server.arrived[0], &byte, 1) == 1, "the bulk run's first request arrived");
+    lr_cancel_fire(cancel);
+    pthread_join(caller, NULL);
+    CHECK(bulk_call.status == LR_ERR_CANCELED && bulk_call.report == NULL, "bulk in flight: %d", bulk_call.status);
+    lr_cancel_free(cancel);
+    lr_client_free(slow);
+    pthread_join(server.thread, NULL);
+    close(server.listener);
+    close(server.arrived[0]);
+    close(server.arrived[1]);
+
     lr_request_free(request);
     lr_client_free(client);
-    printf("ok   lr_cancel: NULLs, a fired switch sends nothing, firing ends a call in flight\n");
+    printf("ok   lr_cancel: NULLs, a fired switch sends nothing, firing ends a call (single or bulk) in flight\n");
 }
 
 int main(int argc, char **argv) {
