@@ -59,3 +59,33 @@ func TestBenchIdentifyMany(t *testing.T) {
 	fmt.Printf("go\t%d\t%d\t%.3f\t%.0f\t%.3f\t%.3f\n", report.Total, report.Succeeded, seconds,
 		float64(count)/seconds, userAfter-userBefore, systemAfter-systemBefore)
 }
+
+// BenchmarkEnqueue is the per-call cost of Enqueue while the queue drains to the in-process
+// emulator (go test -run '^$' -bench Enqueue). The queue is made large and the block policy
+// patient, so that every call is accepted and the figure is Enqueue's own, not waiting.
+func BenchmarkEnqueue(b *testing.B) {
+	emulator, err := StartEmulator()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emulator.Close()
+	cfg := emulator.Config("bench/go")
+	cfg.QueueCapacity, cfg.EnqueueTimeout = 1_000_000, time.Minute
+	client, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	in := Identify{Name: "Bench User", Traits: map[string]any{"plan": "pro", "seats": 12}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := client.Enqueue("user-"+strconv.Itoa(i%100_000), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if summary, err := client.Flush(context.Background()); err != nil && !summary.Completed {
+		b.Logf("flush: %+v, %v", summary, err)
+	}
+}

@@ -96,7 +96,8 @@ func (c *Client) send(b *batch, inputs []Input, report *Report, cancel *C.lr_can
 	// The library reads the buffer only during the call, so it may read Go memory (which holds
 	// no Go pointers) rather than a C copy.
 	lines := (*C.char)(unsafe.Pointer(unsafe.SliceData(b.lines)))
-	status := C.lr_client_identify_many_json_cancellable(c.handle, lines, C.size_t(len(b.lines)), 0, cancel, &out, &cerr)
+	status := C.lr_client_identify_many_json_cancellable(c.handle, lines, C.size_t(len(b.lines)),
+		C.LR_CLIENT_CONCURRENCY, cancel, &out, &cerr)
 	if status != C.LR_OK {
 		return takeError(C.lr_status(status), cerr)
 	}

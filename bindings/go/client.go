@@ -6,6 +6,11 @@
 //		Name:   "John Smith",
 //		Traits: map[string]any{"plan": "pro", "seats": 12},
 //	})
+//
+// Or in the background, without waiting for the network (see Enqueue, Flush and Shutdown):
+//
+//	err = client.Enqueue("user-42", logrocket.Identify{Traits: map[string]any{"plan": "pro"}})
+//	summary, err := client.Flush(ctx) // before the process or a serverless handler ends
 package logrocket
 
 /*
@@ -38,10 +43,33 @@ type Config struct {
 	Timeout time.Duration
 	// MaxRetries after the first attempt: 0 means the default (3), negative disables retries.
 	MaxRetries int
-	// Concurrency is how many requests IdentifyMany keeps in flight (default 16).
+	// Concurrency is how many requests IdentifyMany and background delivery keep in flight
+	// (0: the library's default, 16). A negative value is a *ConfigError.
 	Concurrency int
 	// AllowInsecureHTTP allows plain http:// to hosts that are not loopback.
 	AllowInsecureHTTP bool
+
+	// Background delivery (Enqueue, Flush, Shutdown). Zero values keep the library's defaults.
+
+	// QueueCapacity bounds how many updates wait to be sent; negative is a *ConfigError.
+	QueueCapacity int
+	// QueueMaxBytes bounds the memory those updates hold; negative is a *ConfigError.
+	QueueMaxBytes int
+	// WhenFull is what Enqueue does when the queue is full (default WhenFullBlock).
+	WhenFull WhenFull
+	// EnqueueTimeout is how long WhenFullBlock waits for room before Enqueue returns a
+	// *QueueFullError (0: the library's default, a brief wait). Other policies ignore it.
+	EnqueueTimeout time.Duration
+	// OnFailure, if set, receives every enqueued update that failed for good (an error the
+	// API will not take back, or retries used up), was pushed out by WhenFullDropOldest
+	// (*QueueFullError), or was still pending when Shutdown or Close gave up (*ClosedError).
+	// updates is how many enqueued updates that one request carried (more than 1 when
+	// several of the user's updates were coalesced). Calls are made one at a time, in order,
+	// on a goroutine of the client's own, never on the goroutine calling Enqueue; Flush,
+	// Shutdown and Close return only after the calls for failures they saw have been made
+	// (Flush: unless its context ends first). It may call Enqueue, Identify and Counters, but
+	// not Flush, Shutdown or Close, which would wait for it.
+	OnFailure func(userID string, err error, updates uint64)
 }
 
 // Identify is one user's data. Zero fields are not sent: "" name or email, zero Timestamp,
@@ -67,8 +95,10 @@ type User struct {
 
 // Client is safe for use by any number of goroutines.
 type Client struct {
-	mu     sync.RWMutex // held for reading by every call into the library, for writing by Close
-	handle *C.lr_client
+	mu       sync.RWMutex // held for reading by every call into the library, for writing by Close
+	handle   *C.lr_client
+	failures *failureHook // nil without Config.OnFailure
+	final    Counters     // the totals when Close freed the library's client
 }
 
 // New checks the configuration and builds a client; bad configuration gives a *ConfigError.
@@ -108,13 +138,27 @@ func New(cfg Config) (*Client, error) {
 	} else if cfg.MaxRetries > 0 {
 		C.lr_config_set_max_retries(config, C.uint32_t(cfg.MaxRetries), nil)
 	}
-	if cfg.Concurrency > 0 {
-		C.lr_config_set_concurrency(config, C.size_t(cfg.Concurrency), nil)
+	if cfg.Concurrency != 0 {
+		// A negative value becomes 0, which the library refuses with its own message.
+		C.lr_config_set_concurrency(config, C.size_t(max(cfg.Concurrency, 0)), nil)
 	}
 	C.lr_config_set_allow_insecure_http(config, C.bool(cfg.AllowInsecureHTTP), nil)
 	C.lr_config_set_user_agent(config, cUserAgent, nil)
+	if err := setDelivery(config, cfg); err != nil {
+		return nil, err
+	}
 	client := &Client{}
+	if cfg.OnFailure != nil {
+		client.failures = newFailureHook(cfg.OnFailure)
+		if status := setOnFailure(config, client.failures.handle, &cerr); status != C.LR_OK {
+			client.failures.stop()
+			return nil, takeError(status, cerr)
+		}
+	}
 	if status := C.lr_client_new(config, &client.handle, &cerr); status != C.LR_OK {
+		if client.failures != nil {
+			client.failures.stop()
+		}
 		return nil, takeError(status, cerr)
 	}
 	return client, nil
@@ -122,13 +166,30 @@ func New(cfg Config) (*Client, error) {
 
 var cUserAgent = C.CString("logrocket-go")
 
-// Close frees the client. It waits for calls in progress to return; calls made afterwards
-// fail with ErrClosed. Closing twice is harmless.
+// Close stops the client and frees it. It waits for calls in progress to return, then gives
+// updates still queued the library's default close deadline to be delivered; those still
+// pending after it reach OnFailure as a *ClosedError, and Close returns once OnFailure has
+// been called for every failure (so OnFailure must not call Close). Calls made
+// afterwards fail with ErrClosed, and Counters keeps the final totals. Closing twice is
+// harmless. To choose the deadline, call Shutdown first.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	C.lr_client_free(c.handle)
+	handle := c.handle
+	if handle == nil {
+		c.mu.Unlock()
+		return nil
+	}
+	var summary C.lr_flush_summary
+	C.lr_client_close(handle, C.uint64_t(defaultCloseTimeout.Milliseconds()), &summary, nil)
+	c.final = readCounters(handle)
 	c.handle = nil
+	// The library may call OnFailure until lr_client_free returns, so the hook outlives it.
+	C.lr_client_free(handle)
+	c.mu.Unlock()
+	// Outside the lock: OnFailure may call the client, which then answers ErrClosed.
+	if c.failures != nil {
+		c.failures.stop()
+	}
 	return nil
 }
 
@@ -161,6 +222,10 @@ func (c *Client) identifyJSON(body []byte, cancel *C.lr_cancel) (*User, error) {
 		return nil, takeError(status, cerr)
 	}
 	defer C.lr_user_free(user)
+	return readUser(user)
+}
+
+func readUser(user *C.lr_user) (*User, error) {
 	var out User
 	if err := json.Unmarshal([]byte(C.GoString(C.lr_user_json(user))), &out); err != nil {
 		return nil, &InternalError{Message: "reading the user: " + err.Error()}

@@ -1,11 +1,18 @@
 package logrocket
 
 /*
+#include <stdlib.h>
 #include "logrocket_identify.h"
 */
 import "C"
 
-import "sync"
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
 
 // Emulator is LogRocket's User Identification API emulated in this process on 127.0.0.1, for
 // tests of code that uses this package: no credentials, no network.
@@ -89,6 +96,96 @@ func (e *Emulator) requestCount() int {
 		return 0
 	}
 	return int(C.lr_emulator_request_count(e.handle))
+}
+
+// Fault is a failure the emulator injects into one API request: it waits Delay, then closes
+// the connection without answering if DropConnection is set, else answers Status (with a
+// Retry-After header if RetryAfter is set, and Body as plain text if set) if Status is set,
+// else handles the request normally, only later.
+type Fault struct {
+	Status         int
+	RetryAfter     string // seconds or an HTTP date
+	Body           string
+	DropConnection bool
+	Delay          time.Duration
+}
+
+// MarshalJSON writes the fault as the emulator's control route reads it.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	type wire struct {
+		Status         int    `json:"status,omitempty"`
+		RetryAfter     string `json:"retry_after,omitempty"`
+		Body           string `json:"body,omitempty"`
+		DropConnection bool   `json:"drop_connection,omitempty"`
+		DelayMS        int64  `json:"delay_ms,omitempty"`
+	}
+	return json.Marshal(wire{f.Status, f.RetryAfter, f.Body, f.DropConnection, ceilMS(f.Delay)})
+}
+
+// AddFaults appends faults to the script: each applies to one API request, in order, before
+// any fault rate.
+func (e *Emulator) AddFaults(script ...Fault) error {
+	return e.faults(map[string]any{"script": script})
+}
+
+// SetFaultRate makes fault apply to each API request with the given probability (0 to 1)
+// once the script is used up.
+func (e *Emulator) SetFaultRate(probability float64, fault Fault) error {
+	return e.faults(map[string]any{"rate": map[string]any{"probability": probability, "fault": fault}})
+}
+
+// ClearFaultRate stops the random faults SetFaultRate started.
+func (e *Emulator) ClearFaultRate() error {
+	return e.faults(map[string]any{"rate": nil})
+}
+
+func (e *Emulator) faults(body map[string]any) error {
+	text, err := json.Marshal(body)
+	if err != nil {
+		return &InternalError{Message: "encoding faults: " + err.Error()}
+	}
+	ctext := C.CString(string(text))
+	defer C.free(unsafe.Pointer(ctext))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var cerr *C.lr_error
+	if status := C.lr_emulator_add_faults(e.handle, ctext, &cerr); status != C.LR_OK {
+		return takeError(status, cerr)
+	}
+	return nil
+}
+
+// UserCount is how many users the emulator stores, across every app.
+func (e *Emulator) UserCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.handle == nil {
+		return 0
+	}
+	return int(C.lr_emulator_user_count(e.handle))
+}
+
+// User returns the user the emulator stores for app ("org/app") and userID, or nil if none.
+func (e *Emulator) User(app, userID string) (*User, error) {
+	org, appID, _ := strings.Cut(app, "/")
+	strs := []*C.char{C.CString(org), C.CString(appID), C.CString(userID)}
+	defer func() {
+		for _, s := range strs {
+			C.free(unsafe.Pointer(s))
+		}
+	}()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var user *C.lr_user
+	var cerr *C.lr_error
+	if status := C.lr_emulator_user(e.handle, strs[0], strs[1], strs[2], &user, &cerr); status != C.LR_OK {
+		return nil, takeError(status, cerr)
+	}
+	if user == nil {
+		return nil, nil
+	}
+	defer C.lr_user_free(user)
+	return readUser(user)
 }
 
 // Close stops the emulator.

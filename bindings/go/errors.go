@@ -5,13 +5,11 @@ package logrocket
 */
 import "C"
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
-// ErrClosed is returned by calls on a Client after Close.
-var ErrClosed = errors.New("logrocket: client is closed")
+// ErrClosed is returned by calls on a Client after Close. It is a *ClosedError, and every
+// *ClosedError (such as Enqueue's after Shutdown) matches it with errors.Is.
+var ErrClosed error = &ClosedError{Message: "the client is closed"}
 
 // ValidationError: the input broke one of the API's rules; nothing was sent.
 type ValidationError struct {
@@ -61,6 +59,23 @@ type ConfigError struct{ Message string }
 
 func (e *ConfigError) Error() string { return "logrocket: configuration error: " + e.Message }
 
+// QueueFullError: Enqueue found the queue full and the policy (WhenFullError, or
+// WhenFullBlock once EnqueueTimeout passed) refused the update; nothing was queued. It is also
+// the error OnFailure receives for an update that WhenFullDropOldest pushed out.
+type QueueFullError struct{ Message string }
+
+func (e *QueueFullError) Error() string { return "logrocket: queue full: " + e.Message }
+
+// ClosedError: the client no longer accepts updates (Enqueue after Shutdown or Close). It is
+// also the error OnFailure receives for an update still pending when Shutdown's context or
+// Close's deadline ended.
+type ClosedError struct{ Message string }
+
+func (e *ClosedError) Error() string { return "logrocket: closed: " + e.Message }
+
+// Is makes errors.Is(err, ErrClosed) hold for every *ClosedError.
+func (e *ClosedError) Is(target error) bool { return target == ErrClosed }
+
 // InternalError: the library rejected an argument or failed internally. Not expected in use.
 type InternalError struct{ Message string }
 
@@ -96,6 +111,10 @@ func fromC[S ~uint32](code S, e *C.lr_error) error {
 		return &TimeoutError{Message: message}
 	case C.LR_ERR_CONFIG:
 		return &ConfigError{Message: message}
+	case C.LR_ERR_QUEUE_FULL:
+		return &QueueFullError{Message: message}
+	case C.LR_ERR_CLOSED:
+		return &ClosedError{Message: message}
 	default:
 		return &InternalError{Message: fmt.Sprintf("status %d: %s", int(status), message)}
 	}

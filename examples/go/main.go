@@ -1,4 +1,5 @@
-// Identify one user, then a batch, against the emulator started in-process (no credentials).
+// Identify one user, then a batch, then updates delivered in the background, against the
+// emulator started in-process (no credentials).
 // With a real account, build the client from logrocket.Config{} and set LOGROCKET_API_KEY and
 // LOGROCKET_APP_ID ("org/app") instead.
 //
@@ -22,11 +23,16 @@ func main() {
 	}
 	defer emulator.Close()
 
-	client, err := logrocket.New(emulator.Config("acme/web"))
+	cfg := emulator.Config("acme/web")
+	// Background updates that cannot be delivered are reported here, never dropped silently.
+	cfg.OnFailure = func(userID string, err error, updates uint64) {
+		log.Printf("not delivered: %s: %v", userID, err)
+	}
+	client, err := logrocket.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer client.Close()
+	defer client.Close() // delivers what is still queued (within a default deadline), then frees
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -64,5 +70,21 @@ func main() {
 	}
 	if report.Succeeded != 100 || len(report.Failures) != 1 {
 		log.Fatal("unexpected report")
+	}
+
+	// In a request handler: Enqueue validates and returns without waiting for the network.
+	for i := 0; i < 50; i++ {
+		if err := client.Enqueue(fmt.Sprintf("visitor-%d", i), logrocket.Identify{Traits: map[string]any{"page_views": i}}); err != nil {
+			log.Fatal(err) // a *ValidationError, or a *QueueFullError when the queue stays full
+		}
+	}
+	// Before the process ends (or a serverless handler returns): wait for delivery, within ctx.
+	summary, err := client.Flush(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("background: %d delivered, %d failed, %d pending\n", summary.Delivered, summary.Failed, summary.Pending)
+	if summary.Delivered != 50 {
+		log.Fatal("unexpected summary")
 	}
 }
