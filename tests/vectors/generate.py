@@ -84,7 +84,20 @@ def success(user_id: str, body: dict, user: dict) -> dict:
 
 
 def failure(kind: str, message: str, field: str) -> dict:
-    return {"error": {"kind": kind, "message": message, "field": field}}
+    error = {"kind": kind, "message": message, "field": field}
+    text = error_text(kind, message, field)
+    if text is not None:
+        error["text"] = text
+    return {"error": error}
+
+
+def error_text(kind: str, message: str, field: str) -> str | None:
+    """The error's whole text as every language shows it (Python str(), Node message, Go
+    Error(), C lr_error_message, Rust Display). Only for errors without a detail: a detail
+    names a value in the words of the caller's own language, so it differs between them."""
+    if kind == "validation" and message != "Malformed request":
+        return f"invalid input: {field}: {message}"
+    return None
 
 
 def case(
@@ -746,7 +759,10 @@ def check_case(case_: dict, where: str) -> None:
 
     if keys == {"error"}:
         error = expect["error"]
-        require(set(error) == {"kind", "message", "field"}, where, "error has kind, message, field")
+        require(set(error) - {"text"} == {"kind", "message", "field"}, where,
+                "error has kind, message, field, and optionally text")
+        require(error.get("text") == error_text(error["kind"], error["message"], error["field"]),
+                where, "text is the error's whole text where it has no detail")
         require(error["kind"] in ERROR_KINDS, where, f"error kind is one of {ERROR_KINDS}")
         if error["kind"] == "validation":
             require(predicted_error == (error["message"], error["field"]), where,
