@@ -3,7 +3,7 @@
 use logrocket_identify::{Error, ValidationError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
 
 const MODULE: &str = "logrocket_identify._errors";
 
@@ -26,32 +26,36 @@ pub fn validation_to_py_err(py: Python<'_>, error: ValidationError) -> PyErr {
 }
 
 fn instance(py: Python<'_>, error: Error) -> PyResult<PyErr> {
+    // `str()` of every exception is the core's whole text, as in every other language.
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("text", error.to_string())?;
+    let kwargs = Some(&kwargs);
     let value = match error {
         Error::Validation(v) => VALIDATION
             .import(py, MODULE, "ValidationError")?
-            .call1((v.message, v.field, v.detail))?,
+            .call((v.message, v.field, v.detail), kwargs)?,
         Error::Api {
             status,
             message,
             retryable,
         } => API
             .import(py, MODULE, "ApiError")?
-            .call1((message, status, retryable))?,
+            .call((message, status, retryable), kwargs)?,
         Error::Transport { message } => TRANSPORT
             .import(py, MODULE, "TransportError")?
-            .call1((message,))?,
+            .call((message,), kwargs)?,
         timeout @ Error::Timeout { .. } => TIMEOUT
             .import(py, MODULE, "TimeoutError")?
-            .call1((timeout.message(),))?,
+            .call((timeout.message(),), kwargs)?,
         Error::Config(message) => CONFIG
             .import(py, MODULE, "ConfigError")?
-            .call1((message,))?,
+            .call((message,), kwargs)?,
         Error::QueueFull(message) => QUEUE_FULL
             .import(py, MODULE, "QueueFullError")?
-            .call1((message,))?,
+            .call((message,), kwargs)?,
         Error::Closed(message) => CLOSED
             .import(py, MODULE, "ClosedError")?
-            .call1((message,))?,
+            .call((message,), kwargs)?,
     };
     Ok(PyErr::from_value(value))
 }

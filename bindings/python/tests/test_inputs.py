@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -153,3 +154,30 @@ def test_user_and_report_objects(emulator: Emulator, client: lr.Client) -> None:
     assert "failed=1" in repr(report)
     with client as same:
         assert same is client
+
+
+def test_every_error_shows_the_cores_whole_text(emulator: Emulator, client: lr.Client) -> None:
+    """str() is the same text every language shows; .message keeps the bare message."""
+    with pytest.raises(lr.ValidationError) as invalid:
+        client.identify("u", traits={"score": float("nan")})
+    assert str(invalid.value) == (
+        "invalid input: traits.score: Malformed request "
+        "(trait values must be finite numbers, got NaN)"
+    )
+    assert invalid.value.message == "Malformed request"
+
+    emulator.fail_next(400, body='{"message":"Malformed request"}')
+    with pytest.raises(lr.ApiError) as api:
+        client.identify("u")
+    assert str(api.value) == "LogRocket API error 400: Malformed request"
+    assert api.value.message == "Malformed request"
+
+    with pytest.raises(lr.ConfigError) as config:
+        lr.Client(api_key="k", app_id="no-slash")
+    assert str(config.value).startswith("configuration error: app id ")
+    assert not config.value.message.startswith("configuration error")
+
+    # The text survives pickling (multiprocessing sends exceptions between processes).
+    for error in (invalid.value, api.value, config.value):
+        again = pickle.loads(pickle.dumps(error))
+        assert (str(again), again.message) == (str(error), error.message)

@@ -85,6 +85,8 @@ def test_vector(emulator: Emulator, org_id: str, app_id: str, case: dict[str, An
         error = caught.value
         assert error.kind == want["kind"]
         assert error.message == want["message"]
+        if "text" in want:
+            assert str(error) == want["text"]
         assert getattr(error, "field", None) == want.get("field")
         if want["kind"] == "validation":
             assert isinstance(error, ValueError)

@@ -107,11 +107,15 @@ fn run_case(emulator: &Emulator, client: &BlockingClient, case: &Value) -> Resul
         let Err(actual) = outcome else {
             return Err(format!("expected error {error}, got success"));
         };
-        let got = serde_json::json!({
+        let mut got = serde_json::json!({
             "kind": actual.kind().as_str(),
             "message": actual.message(),
             "field": actual.field(),
         });
+        // The whole text, where the vector gives it, is what every language shows.
+        if error.get("text").is_some() {
+            got["text"] = Value::String(actual.to_string());
+        }
         let mut want = error.clone();
         if want.get("field").is_none() {
             want["field"] = Value::Null;

@@ -10,13 +10,22 @@ from typing import Optional
 
 
 class LogRocketError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    ``str(error)`` is the error's whole text, the same words every language of this library
+    shows for it (``invalid input: name: name too large (max 1024 characters)``); ``message`` is
+    the bare message (for validation and API errors, the API's own text).
+    """
 
     kind: str = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, text: Optional[str] = None) -> None:
         super().__init__(message)
         self.message = message
+        self.text = text if text is not None else message
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class ValidationError(LogRocketError, ValueError):
@@ -29,17 +38,23 @@ class ValidationError(LogRocketError, ValueError):
 
     kind = "validation"
 
-    def __init__(self, message: str, field: str, detail: Optional[str] = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        field: str,
+        detail: Optional[str] = None,
+        *,
+        text: Optional[str] = None,
+    ) -> None:
+        if text is None:
+            # Made in Python rather than by the library: the same form as the library's.
+            text = f"invalid input: {field}: {message}" + (f" ({detail})" if detail else "")
+        super().__init__(message, text=text)
         self.field = field
         self.detail = detail
 
-    def __str__(self) -> str:
-        text = f"{self.field}: {self.message}"
-        return f"{text} ({self.detail})" if self.detail else text
-
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.field, self.detail))
+        return (type(self), (self.message, self.field, self.detail), self.__dict__)
 
 
 class ApiError(LogRocketError):
@@ -47,16 +62,17 @@ class ApiError(LogRocketError):
 
     kind = "api"
 
-    def __init__(self, message: str, status: int, retryable: bool) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, status: int, retryable: bool, *, text: Optional[str] = None
+    ) -> None:
+        if text is None:
+            text = f"LogRocket API error {status}: {message}"
+        super().__init__(message, text=text)
         self.status = status
         self.retryable = retryable
 
-    def __str__(self) -> str:
-        return f"LogRocket API error {self.status}: {self.message}"
-
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.status, self.retryable))
+        return (type(self), (self.message, self.status, self.retryable), self.__dict__)
 
 
 class TransportError(LogRocketError):
