@@ -157,15 +157,28 @@ export type ErrorCode =
 
 export declare const ERROR_CODES: Readonly<Record<ErrorKind, ErrorCode>>
 
-/** The base of every error this package raises. */
+/**
+ * The base of every error this package raises. `message` is the error's whole text, written
+ * once by the core and the same in every language (Python's `str()`, Go's `Error()`):
+ * `invalid input: name: name too large (max 1024 characters)`,
+ * `LogRocket API error 400: Malformed request`, `configuration error: ...`. It never holds
+ * the API key.
+ */
 export declare class LogRocketError extends Error {
   readonly code: ErrorCode
   readonly kind: ErrorKind
+  /**
+   * The bare message within `message`: for validation and API errors the API's own text
+   * (`name too large (max 1024 characters)`, `Malformed request`, a server's 400 body). For
+   * an error this package raises before the core sees the input (an option of the wrong
+   * type), the same as `message`.
+   */
+  readonly apiMessage: string
   /** Whether trying the same request again later could succeed. */
   readonly retryable: boolean
 }
 
-/** The input broke one of the API's rules; nothing was sent. `message` is the API's own text. */
+/** The input broke one of the API's rules; nothing was sent. `apiMessage` is the API's own text. */
 export declare class ValidationError extends LogRocketError {
   readonly code: 'ERR_LOGROCKET_VALIDATION'
   readonly kind: 'validation'

@@ -21,7 +21,16 @@ const CODES = Object.freeze({
   closed: 'ERR_LOGROCKET_CLOSED',
 })
 
-/** The base of every error this package raises. `code` is stable; `kind` names the kind. */
+/**
+ * The base of every error this package raises. `code` is stable; `kind` names the kind.
+ * `message` is the error's whole text, the core's own words and the same in every language
+ * ("invalid input: name: name too large (max 1024 characters)"); `apiMessage` is the bare
+ * message within it, for validation and API errors the API's own text ("name too large (max
+ * 1024 characters)"). A configuration error caught here before the core sees the option is
+ * worded the same way ("configuration error: " and the bare text).
+ *
+ * `options` is Error's (`cause`), plus `apiMessage` when `message` is the core's whole text.
+ */
 class LogRocketError extends Error {
   constructor(message, kind, retryable, options) {
     super(message, options)
@@ -29,13 +38,14 @@ class LogRocketError extends Error {
     this.code = CODES[kind]
     this.kind = kind
     this.retryable = retryable
+    this.apiMessage = options?.apiMessage ?? message
   }
 }
 
 /** The input broke one of the API's rules; nothing was sent. */
 class ValidationError extends LogRocketError {
-  constructor(message, field, detail) {
-    super(message, 'validation', false)
+  constructor(message, field, detail, options) {
+    super(message, 'validation', false, options)
     this.field = field
     this.detail = detail ?? undefined
   }
@@ -43,31 +53,37 @@ class ValidationError extends LogRocketError {
 
 /** The API answered with an error status (after any retries). */
 class ApiError extends LogRocketError {
-  constructor(message, status, retryable) {
-    super(message, 'api', retryable)
+  constructor(message, status, retryable, options) {
+    super(message, 'api', retryable, options)
     this.status = status
   }
 }
 
 /** The request could not be delivered, or its answer could not be read. */
 class TransportError extends LogRocketError {
-  constructor(message) {
-    super(message, 'transport', true)
+  constructor(message, options) {
+    super(message, 'transport', true, options)
   }
 }
 
 /** Every attempt ran past the per-attempt timeout. */
 class TimeoutError extends LogRocketError {
-  constructor(message) {
-    super(message, 'timeout', true)
+  constructor(message, options) {
+    super(message, 'timeout', true, options)
   }
 }
 
 /** The client's configuration is incomplete or wrong; the message says what to set. */
 class ConfigError extends LogRocketError {
-  constructor(message) {
-    super(message, 'config', false)
+  constructor(message, options) {
+    super(message, 'config', false, options)
   }
+}
+
+/** A configuration error found in JS, worded as the core words its own ("configuration error:
+ * " and what to fix), so every ConfigError reads alike; `apiMessage` is the bare part. */
+function jsConfigError(bare) {
+  return new ConfigError(`configuration error: ${bare}`, { apiMessage: bare })
 }
 
 /**
@@ -75,34 +91,37 @@ class ConfigError extends LogRocketError {
  * wait ran out); also the error of an update dropped by the 'dropOldest' policy.
  */
 class QueueFullError extends LogRocketError {
-  constructor(message) {
-    super(message, 'queue_full', true)
+  constructor(message, options) {
+    super(message, 'queue_full', true, options)
   }
 }
 
 /** Background delivery: `enqueue` after `close`; also the error of an update `close` abandoned. */
 class ClosedError extends LogRocketError {
-  constructor(message) {
-    super(message, 'closed', false)
+  constructor(message, options) {
+    super(message, 'closed', false, options)
   }
 }
 
+/** A native error record as its class: the core's whole text as `message`, the bare one beside it. */
 function toError(record) {
+  const { text } = record
+  const options = { apiMessage: record.message }
   switch (record.kind) {
     case 'validation':
-      return new ValidationError(record.message, record.field, record.detail)
+      return new ValidationError(text, record.field, record.detail, options)
     case 'api':
-      return new ApiError(record.message, record.status, record.retryable)
+      return new ApiError(text, record.status, record.retryable, options)
     case 'transport':
-      return new TransportError(record.message)
+      return new TransportError(text, options)
     case 'timeout':
-      return new TimeoutError(record.message)
+      return new TimeoutError(text, options)
     case 'queue_full':
-      return new QueueFullError(record.message)
+      return new QueueFullError(text, options)
     case 'closed':
-      return new ClosedError(record.message)
+      return new ClosedError(text, options)
     default:
-      return new ConfigError(record.message)
+      return new ConfigError(text, options)
   }
 }
 
@@ -299,7 +318,7 @@ function configFromEnvAndOptions(options) {
   const count = (value, what, max = 0xffffffff) => {
     if (value === undefined || value === null) return undefined
     if (!Number.isInteger(value) || value < 0 || value > max) {
-      throw new ConfigError(`${what} must be a whole number from 0 to ${max}, got ${String(value)}`)
+      throw jsConfigError(`${what} must be a whole number from 0 to ${max}, got ${String(value)}`)
     }
     return value
   }
@@ -470,7 +489,7 @@ class Client {
   constructor(options) {
     const onFailure = options?.onFailure
     if (onFailure !== undefined && onFailure !== null && typeof onFailure !== 'function') {
-      throw new ConfigError(`onFailure must be a function, got ${describe(onFailure)}`)
+      throw jsConfigError(`onFailure must be a function, got ${describe(onFailure)}`)
     }
     const hooks = typeof onFailure === 'function' ? hookDispatcher(onFailure) : undefined
     const created = native.createClient(configFromEnvAndOptions(options), hooks?.dispatch)
@@ -541,7 +560,7 @@ class Client {
     const concurrency = options?.concurrency ?? undefined
     // Only the type is checked here; the core decides which counts it takes (not 0).
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 0xffffffff)) {
-      throw new ConfigError(`concurrency must be a whole number from 1 to 4294967295, got ${String(concurrency)}`)
+      throw jsConfigError(`concurrency must be a whole number from 1 to 4294967295, got ${String(concurrency)}`)
     }
     const isAsync = rows !== null && rows !== undefined && typeof rows[Symbol.asyncIterator] === 'function'
     if (!isAsync && (rows === null || rows === undefined || typeof rows[Symbol.iterator] !== 'function')) {

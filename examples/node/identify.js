@@ -31,7 +31,7 @@ async function main() {
       await client.identify('user-43', { traits: { address: { city: 'Paris' } } })
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error
-      console.log(`rejected before sending: ${error.field}: ${error.message}`)
+      console.log(`rejected before sending: ${error.message}`)
     }
 
     async function* rows() {

@@ -21,9 +21,9 @@ test('examples/node/identify.js runs and prints what it did', () => {
     assert.equal(run.status, 0, run.stderr)
     assert.deepEqual(run.stdout.trim().split('\n'), [
       'identified user-42: plan=pro mrr=99.5',
-      'rejected before sending: traits.address: Malformed request',
+      'rejected before sending: invalid input: traits.address: Malformed request (trait values must be a string, number, boolean or null, got an object)',
       'bulk: 100 of 101 identified, 1 failed',
-      '  row 100: userID is required',
+      '  row 100: invalid input: user_id: userID is required',
       'background: 50 delivered, 0 failed, 0 pending',
       'the emulator stores 151 users',
     ])

@@ -9,7 +9,11 @@ use napi_derive::napi;
 pub struct ErrorRecord {
     /// `validation`, `api`, `transport`, `timeout`, `config`, `queue_full` or `closed`.
     pub kind: String,
-    /// The bare message: for validation and API errors the API's own text.
+    /// The core's whole text (its `Display`), the same in every language: what JS shows as
+    /// the error's `message`.
+    pub text: String,
+    /// The bare message: for validation and API errors the API's own text. JS keeps it as
+    /// `apiMessage`, beside the whole text.
     pub message: String,
     /// The input at fault, for validation errors.
     pub field: Option<String>,
@@ -29,6 +33,7 @@ impl From<Error> for ErrorRecord {
         };
         ErrorRecord {
             kind: error.kind().as_str().to_owned(),
+            text: error.to_string(),
             message: error.message(),
             field: error.field().map(str::to_owned),
             detail,

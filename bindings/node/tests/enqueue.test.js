@@ -105,6 +105,7 @@ test('enqueue validates at once, throwing the same ValidationError identify reje
   assert.throws(() => client.enqueue('', { name: 'x' }), (error) => {
     assert.ok(error instanceof ValidationError)
     assert.equal(error.message, fromIdentify.message)
+    assert.equal(error.apiMessage, fromIdentify.apiMessage)
     assert.equal(error.field, fromIdentify.field)
     return true
   })
@@ -164,7 +165,7 @@ for (const policy of [{ whenFull: 'error' }, { whenFull: 'block' }, {}, { whenFu
       assert.ok(error instanceof QueueFullError && error instanceof LogRocketError)
       assert.equal(error.code, 'ERR_LOGROCKET_QUEUE_FULL')
       assert.equal(error.kind, 'queue_full')
-      assert.ok(error.message.length > 0)
+      assert.match(error.message, /^queue full: ./)
     }
     assert.equal(accepted.length + errors.length, 30)
     emulator.setFaultRate()
@@ -246,6 +247,7 @@ test('flush and close keep their deadline while the API hangs; close abandons th
   assert.throws(() => client.enqueue('late'), (error) => {
     assert.ok(error instanceof ClosedError && error instanceof LogRocketError)
     assert.equal(error.code, 'ERR_LOGROCKET_CLOSED')
+    assert.match(error.message, /^closed: ./)
     return true
   })
   const again = await client.close({ timeoutMs: 100 })
@@ -270,7 +272,8 @@ test('permanent failures reach onFailure with the user id and the API error; ret
   assert.equal(failure.updates, 1)
   assert.ok(failure.error instanceof ApiError)
   assert.equal(failure.error.status, 400)
-  assert.equal(failure.error.message, 'no such app')
+  assert.equal(failure.error.apiMessage, 'no such app')
+  assert.equal(failure.error.message, 'LogRocket API error 400: no such app')
   // The hook hears of the failure, never of the update's values.
   assert.ok(!JSON.stringify({ ...failure, message: failure.error.message }).includes('secret-name'))
   const counters = client.counters()

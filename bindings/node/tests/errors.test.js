@@ -50,7 +50,59 @@ test('an error status from the API is an ApiError with status and retryable', as
   await assert.rejects(client.identify('api-2'), (error) => {
     assert.equal(error.status, 404)
     assert.equal(error.retryable, false)
-    assert.equal(error.message, 'no such app')
+    assert.equal(error.apiMessage, 'no such app')
+    assert.equal(error.message, 'LogRocket API error 404: no such app')
+    return true
+  })
+})
+
+test('message is the core\'s whole text, apiMessage the bare one, and neither shows the key', async () => {
+  emulator.reset()
+  const client = clientFor(emulator)
+  const invalid = await client.identify('u-1', { name: 'x'.repeat(1025) }).catch((e) => e)
+  emulator.pushFaults({ status: 400, body: 'Malformed request' })
+  const refused = await client.identify('u-2').catch((e) => e)
+  let misconfigured
+  try {
+    new Client({ apiKey: SECRET, appId: 'acme/web', baseUrl: emulator.url, concurrency: 0 })
+  } catch (e) {
+    misconfigured = e
+  }
+  const cases = [
+    {
+      error: invalid,
+      type: ValidationError,
+      text: 'invalid input: name: name too large (max 1024 characters)',
+      bare: 'name too large (max 1024 characters)',
+    },
+    {
+      error: refused,
+      type: ApiError,
+      text: 'LogRocket API error 400: Malformed request',
+      bare: 'Malformed request',
+    },
+    {
+      error: misconfigured,
+      type: ConfigError,
+      text: 'configuration error: concurrency must be at least 1',
+      bare: 'concurrency must be at least 1',
+    },
+  ]
+  for (const { error, type, text, bare } of cases) {
+    assert.ok(error instanceof type, `expected ${type.name}, got ${error}`)
+    assert.equal(error.message, text)
+    assert.equal(error.apiMessage, bare)
+    assert.equal(String(error), `${type.name}: ${text}`)
+    assert.ok(util.inspect(error).includes(text))
+    assertNoSecret(`a ${type.name}`, error)
+  }
+})
+
+test('a configuration error caught in JS reads like one from the core', () => {
+  assert.throws(() => clientFor(emulator, { queueCapacity: -1 }), (error) => {
+    assert.ok(error instanceof ConfigError)
+    assert.match(error.message, /^configuration error: queueCapacity must be a whole number/)
+    assert.equal(error.message, `configuration error: ${error.apiMessage}`)
     return true
   })
 })

@@ -47,6 +47,11 @@ async function main(): Promise<void> {
       const status: number = error.status
       void status
     }
+    // The core's whole text, and the API's bare message within it.
+    const text: string = error.message
+    const apiMessage: string = error.apiMessage
+    void text
+    void apiMessage
     void index
   }
 
@@ -118,6 +123,8 @@ async function main(): Promise<void> {
   new Client({ apikey: 'typo' })
   // @ts-expect-error the emulator is started, not constructed
   new Emulator()
+  // @ts-expect-error the bare message is read, never set
+  new ConfigError('x').apiMessage = 'y'
 
   void [plan, id, name, firstSeen]
 }

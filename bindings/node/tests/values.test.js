@@ -67,7 +67,7 @@ for (const [what, value] of Object.entries(INVALID)) {
     await assert.rejects(client.identify('bad-1', { traits: { ok: 'yes', 'my trait': value } }), (error) => {
       assert.ok(error instanceof ValidationError)
       assert.equal(error.code, 'ERR_LOGROCKET_VALIDATION')
-      assert.equal(error.message, 'Malformed request')
+      assert.equal(error.apiMessage, 'Malformed request')
       assert.equal(error.field, 'traits.my trait')
       assert.equal(error.retryable, false)
       assert.ok(error.detail.length > 0)
@@ -83,7 +83,7 @@ test('an invalid Date or a fractional or non-finite number as the timestamp is a
     await assert.rejects(client.identify('ts-1', { timestamp }), (error) => {
       assert.ok(error instanceof ValidationError)
       assert.equal(error.field, 'timestamp')
-      assert.equal(error.message, 'Malformed request')
+      assert.equal(error.apiMessage, 'Malformed request')
       return true
     })
   }
