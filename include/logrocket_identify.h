@@ -146,8 +146,9 @@ typedef struct lr_config lr_config;
 typedef struct lr_emulator lr_emulator;
 
 /**
- * Why a call failed: its status, kind, message and, when known, the field at fault, the HTTP
- * status and whether a retry could succeed. Opaque; read it with the `lr_error_*` accessors.
+ * Why a call failed: its status, kind, whole text, bare message and, when known, the field at
+ * fault, the HTTP status and whether a retry could succeed. Opaque; read it with the
+ * `lr_error_*` accessors.
  */
 typedef struct lr_error lr_error;
 
@@ -485,9 +486,10 @@ enum lr_status lr_client_new(const struct lr_config *config,
                              struct lr_error **error);
 
 /**
- * Closes the client as `lr_client_close` does, with the library's default deadline (a few
- * seconds), then frees it: updates still pending are delivered, or reach the failure callback,
- * before it goes. Call `lr_client_close` first to choose the deadline or read the summary.
+ * Closes the client as `lr_client_close` does, with the library's default deadline
+ * (`lr_default_close_timeout_ms`), then frees it: updates still pending are delivered, or
+ * reach the failure callback, before it goes. Call `lr_client_close` first to choose the
+ * deadline or read the summary.
  * Call it once every call using the client has returned, and never from the failure callback.
  * `NULL` does nothing.
  *
@@ -760,6 +762,17 @@ enum lr_status lr_client_close(const struct lr_client *client,
                                struct lr_error **error);
 
 /**
+ * The deadline `lr_client_free` gives `lr_client_close`, in milliseconds (the core's
+ * `DEFAULT_CLOSE_TIMEOUT`): for a binding or program that wants the same bound on its own
+ * flush or close without repeating the number.
+ *
+ * # Safety
+ *
+ * Always safe to call.
+ */
+uint64_t lr_default_close_timeout_ms(void);
+
+/**
  * Reads the client's delivery counters into `*counters`.
  *
  * # Safety
@@ -969,14 +982,29 @@ enum lr_status lr_error_status(const struct lr_error *error);
 const char *lr_error_kind(const struct lr_error *error);
 
 /**
- * The message: for validation and API errors, the API's own text (for example
- * `"name too large (max 1024 characters)"`). Owned by the error. `NULL` gives `NULL`.
+ * The error's whole text, the same that Rust's `Display`, Python's `str()`, Node's `message`
+ * and Go's `Error()` show: the kind, the field (and detail) when there is one, and the message
+ * (for example `"invalid input: name: name too large (max 1024 characters)"` or
+ * `"LogRocket API error 400: Malformed request"`). For the kinds only the C API has
+ * (`invalid_argument`, `panic`, `emulator`, `canceled`) it is the same as
+ * `lr_error_api_message`. Owned by the error. `NULL` gives `NULL`.
  *
  * # Safety
  *
  * `error` is `NULL` or a live error object; the string lives as long as the error.
  */
 const char *lr_error_message(const struct lr_error *error);
+
+/**
+ * The bare message, without the kind and field that `lr_error_message` adds: for validation
+ * and API errors, the API's own text (for example `"name too large (max 1024 characters)"`),
+ * for the program to compare or translate. Owned by the error. `NULL` gives `NULL`.
+ *
+ * # Safety
+ *
+ * `error` is `NULL` or a live error object; the string lives as long as the error.
+ */
+const char *lr_error_api_message(const struct lr_error *error);
 
 /**
  * The field at fault (`"user_id"`, `"name"`, `"traits.plan"`, or for an invalid argument the

@@ -11,6 +11,10 @@
 //
 //	err = client.Enqueue("user-42", logrocket.Identify{Traits: map[string]any{"plan": "pro"}})
 //	summary, err := client.Flush(ctx) // before the process or a serverless handler ends
+//
+// Errors are typed for errors.As (*ValidationError, *APIError, *TransportError, ...); each
+// one's Error() is the core's whole text, the same in every language the SDK has, and its
+// Message field the bare text. SetLogger hands the library's own log to a *slog.Logger.
 package logrocket
 
 /*
@@ -101,6 +105,15 @@ type Client struct {
 	final    Counters     // the totals when Close freed the library's client
 }
 
+// asConfigError keeps a setter's *ConfigError as the library wrote it; anything else a
+// setter refuses (a value that is not UTF-8) is still bad configuration to the caller.
+func asConfigError(err error) error {
+	if _, ok := err.(*ConfigError); ok {
+		return err
+	}
+	return &ConfigError{Message: err.Error()}
+}
+
 // New checks the configuration and builds a client; bad configuration gives a *ConfigError.
 func New(cfg Config) (*Client, error) {
 	var config *C.lr_config
@@ -127,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		status := s.set(config, value, &cerr)
 		C.free(unsafe.Pointer(value))
 		if status != C.LR_OK {
-			return nil, &ConfigError{Message: takeError(status, cerr).Error()}
+			return nil, asConfigError(takeError(status, cerr))
 		}
 	}
 	if cfg.Timeout > 0 {

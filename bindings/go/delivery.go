@@ -69,8 +69,9 @@ type Counters struct {
 }
 
 // defaultCloseTimeout bounds Close, and Flush and Shutdown when their context has no
-// deadline. It repeats the core's DEFAULT_CLOSE_TIMEOUT, which the C API does not expose.
-const defaultCloseTimeout = 5 * time.Second
+// deadline: the core's DEFAULT_CLOSE_TIMEOUT, the same deadline the library's own
+// lr_client_free closes with, read from the library so that it is defined once.
+var defaultCloseTimeout = time.Duration(C.lr_default_close_timeout_ms()) * time.Millisecond
 
 func setDelivery(config *C.lr_config, cfg Config) error {
 	var cerr *C.lr_error
@@ -225,7 +226,7 @@ func (c *Client) drain(ctx context.Context, closing bool, call drainCall) (Flush
 		if hasDeadline {
 			return r.summary, contextError(context.DeadlineExceeded)
 		}
-		return r.summary, &TimeoutError{Message: "updates were still pending at the default deadline"}
+		return r.summary, &TimeoutError{Message: "updates were still pending at the default deadline (" + defaultCloseTimeout.String() + ")"}
 	}
 	return r.summary, nil
 }

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -125,6 +126,8 @@ func sameJSON(a, b any) bool {
 	}
 }
 
+// errorParts gives an error's kind, bare message (the Message field) and field; the whole text
+// is err.Error().
 func errorParts(err error) (kind, message, field string) {
 	var v *ValidationError
 	var a *APIError
@@ -181,7 +184,13 @@ func TestVectors(t *testing.T) {
 	if ran < 60 {
 		t.Fatalf("only %d cases", ran)
 	}
+	if wholeTexts.Load() == 0 {
+		t.Fatal("no vector gave an error's whole text")
+	}
 }
+
+// wholeTexts counts the errors whose whole text a vector gave and Error() was compared with.
+var wholeTexts atomic.Int64
 
 // identifyOne sends an input through Identify.
 func identifyOne(ctx context.Context, client *Client, id string, in Identify) (*User, error) {
@@ -233,6 +242,13 @@ func runCase(t *testing.T, emulator *Emulator, client *Client, c map[string]any,
 		wantField, _ := want["field"].(string)
 		if kind != want["kind"] || message != want["message"] || field != wantField {
 			t.Fatalf("got %s / %q / %q, expected %v", kind, message, field, want)
+		}
+		// The whole text, when the vector gives it, is the core's, byte for byte.
+		if text, ok := want["text"].(string); ok {
+			wholeTexts.Add(1)
+			if err.Error() != text {
+				t.Fatalf("Error() %q, expected %q", err.Error(), text)
+			}
 		}
 		if kind == "validation" && len(emulator.Requests()) != before {
 			t.Fatal("a validation error sent a request")

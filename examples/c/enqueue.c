@@ -18,8 +18,8 @@
 static void on_failure(void *user_data, const char *user_id, const lr_error *error, uint64_t updates) {
     atomic_int *lost = user_data;
     atomic_fetch_add(lost, 1);
-    fprintf(stderr, "not delivered: %s (%llu update(s)): %s: %s\n", user_id, (unsigned long long)updates,
-            lr_error_kind(error), lr_error_message(error));
+    fprintf(stderr, "not delivered: %s (%llu update(s)): %s\n", user_id, (unsigned long long)updates,
+            lr_error_message(error));
 }
 
 /* What a web handler would do: record the update and get on with the response. */
@@ -79,7 +79,7 @@ int main(void) {
     code = summary.completed && atomic_load(&lost) == 0 ? 0 : 1;
 
 done:
-    if (error) fprintf(stderr, "%s error: %s\n", lr_error_kind(error), lr_error_message(error));
+    if (error) fprintf(stderr, "error: %s\n", lr_error_message(error));
     lr_error_free(error);
     lr_client_free(client);
     lr_config_free(config);

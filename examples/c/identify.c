@@ -41,7 +41,9 @@ int main(void) {
     for (size_t i = 0; i < lr_user_trait_count(user); i++)
         printf("  %s = %s\n", lr_user_trait_key(user, i), lr_user_trait_value(user, i));
 
-    /* A batch in one call, one input a line; a bad line fails alone, with its line number. */
+    /* A batch in one call, one input a line; a bad line fails alone, with its line number.
+     * lr_error_message is the whole text, for people (the same in every language the SDK has);
+     * the parts are there for code: lr_error_field, lr_error_api_message (the API's own words). */
     static const char batch[] =
         "{\"user_id\": \"user-43\", \"traits\": {\"plan\": \"team\", \"seats\": 5}}\n"
         "{\"user_id\": \"user-44\", \"email\": \"ana@example.com\", \"unset\": [\"trial\"]}\n"
@@ -52,15 +54,14 @@ int main(void) {
            (unsigned long long)lr_report_total(report));
     for (size_t i = 0; i < lr_report_failure_count(report); i++) {
         const lr_error *failure = lr_report_failure_error(report, i);
-        printf("  line %llu (%s): %s: %s\n", (unsigned long long)lr_report_failure_index(report, i),
-               lr_report_failure_user_id(report, i), lr_error_field(failure), lr_error_message(failure));
+        printf("  line %llu (%s): %s\n", (unsigned long long)lr_report_failure_index(report, i),
+               lr_report_failure_user_id(report, i), lr_error_message(failure));
     }
     code = 0;
 
 done:
     if (error) {
-        fprintf(stderr, "%s error: %s%s%s\n", lr_error_kind(error), lr_error_message(error),
-                lr_error_field(error) ? " in " : "", lr_error_field(error) ? lr_error_field(error) : "");
+        fprintf(stderr, "error: %s\n", lr_error_message(error));
     }
     lr_error_free(error);
     lr_report_free(report);

@@ -27,7 +27,7 @@ using Error = Owned<lr_error, lr_error_free>;
 bool failed(lr_status status, lr_error *raw) {
     Error error(raw);
     if (status == LR_OK) return false;
-    std::fprintf(stderr, "%s: %s\n", lr_error_kind(error.get()), lr_error_message(error.get()));
+    std::fprintf(stderr, "error: %s\n", lr_error_message(error.get()));
     return true;
 }
 
@@ -71,8 +71,8 @@ int main() {
                 static_cast<unsigned long long>(lr_report_succeeded(report.get())));
     for (size_t i = 0; i < lr_report_failure_count(report.get()); i++) {
         const lr_error *why = lr_report_failure_error(report.get(), i);
-        std::printf("  #%llu %s: %s\n", static_cast<unsigned long long>(lr_report_failure_index(report.get(), i)),
-                    lr_error_field(why), lr_error_message(why));
+        std::printf("  #%llu: %s\n", static_cast<unsigned long long>(lr_report_failure_index(report.get(), i)),
+                    lr_error_message(why));
     }
     return lr_report_succeeded(report.get()) == 99 ? 0 : 1;
 }

@@ -11,12 +11,19 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
+	"os"
 	"time"
 
 	logrocket "github.com/logrocket-identify/logrocket-identify/bindings/go"
 )
 
 func main() {
+	// The library's own log (retries at debug, updates not delivered at warn) goes to slog;
+	// it never holds the API key or what was sent.
+	if err := logrocket.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))); err != nil {
+		log.Fatal(err)
+	}
 	emulator, err := logrocket.StartEmulator()
 	if err != nil {
 		log.Fatal(err)
@@ -53,7 +60,8 @@ func main() {
 	if !errors.As(err, &invalid) {
 		log.Fatalf("expected a ValidationError, got %v", err)
 	}
-	fmt.Printf("rejected before sending: %s: %s\n", invalid.Field, invalid.Message)
+	// err.Error() is the core's whole text; Field and Message are its parts, for code.
+	fmt.Printf("rejected before sending: %v\n  (field %s, API message %q)\n", err, invalid.Field, invalid.Message)
 
 	inputs := make([]logrocket.Input, 0, 101)
 	for i := 0; i < 100; i++ {

@@ -43,9 +43,10 @@ pub unsafe extern "C" fn lr_client_new(
     }
 }
 
-/// Closes the client as `lr_client_close` does, with the library's default deadline (a few
-/// seconds), then frees it: updates still pending are delivered, or reach the failure callback,
-/// before it goes. Call `lr_client_close` first to choose the deadline or read the summary.
+/// Closes the client as `lr_client_close` does, with the library's default deadline
+/// (`lr_default_close_timeout_ms`), then frees it: updates still pending are delivered, or
+/// reach the failure callback, before it goes. Call `lr_client_close` first to choose the
+/// deadline or read the summary.
 /// Call it once every call using the client has returned, and never from the failure callback.
 /// `NULL` does nothing.
 ///

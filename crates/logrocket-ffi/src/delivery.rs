@@ -10,7 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use logrocket_identify::{
-    Counters, DEFAULT_ENQUEUE_BLOCK, DeliveryFailure, FlushSummary, WhenFull,
+    Counters, DEFAULT_CLOSE_TIMEOUT, DEFAULT_ENQUEUE_BLOCK, DeliveryFailure, FlushSummary, WhenFull,
 };
 
 use crate::args;
@@ -369,6 +369,18 @@ pub unsafe extern "C" fn lr_client_close(
             Ok(())
         })
     }
+}
+
+/// The deadline `lr_client_free` gives `lr_client_close`, in milliseconds (the core's
+/// `DEFAULT_CLOSE_TIMEOUT`): for a binding or program that wants the same bound on its own
+/// flush or close without repeating the number.
+///
+/// # Safety
+///
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub extern "C" fn lr_default_close_timeout_ms() -> u64 {
+    u64::try_from(DEFAULT_CLOSE_TIMEOUT.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Reads the client's delivery counters into `*counters`.

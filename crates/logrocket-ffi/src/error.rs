@@ -10,11 +10,15 @@ use logrocket_identify::Error;
 
 use crate::status::lr_status;
 
-/// Why a call failed: its status, kind, message and, when known, the field at fault, the HTTP
-/// status and whether a retry could succeed. Opaque; read it with the `lr_error_*` accessors.
+/// Why a call failed: its status, kind, whole text, bare message and, when known, the field at
+/// fault, the HTTP status and whether a retry could succeed. Opaque; read it with the
+/// `lr_error_*` accessors.
 #[derive(Debug)]
 pub struct lr_error {
     status: lr_status,
+    /// The whole text, the same every language shows (the core error's `Display`).
+    text: CString,
+    /// The bare message: for validation and API errors, the API's own words.
     message: CString,
     field: Option<CString>,
     detail: Option<CString>,
@@ -23,38 +27,38 @@ pub struct lr_error {
 }
 
 impl lr_error {
-    /// A `NULL` or non-UTF-8 argument, named by `field`.
-    pub(crate) fn invalid_argument(field: &str, message: impl Into<String>) -> Self {
+    /// An error that exists only at the C boundary. The core has no text for it, so its
+    /// whole text is its message.
+    fn of_ffi(status: lr_status, message: &str) -> Self {
+        let message = c_string(message);
         lr_error {
-            status: lr_status::LR_ERR_INVALID_ARGUMENT,
-            message: c_string(&message.into()),
-            field: Some(c_string(field)),
+            status,
+            text: message.clone(),
+            message,
+            field: None,
             detail: None,
             http_status: 0,
             retryable: false,
+        }
+    }
+
+    /// A `NULL` or non-UTF-8 argument, named by `field`.
+    pub(crate) fn invalid_argument(field: &str, message: impl Into<String>) -> Self {
+        lr_error {
+            field: Some(c_string(field)),
+            ..Self::of_ffi(lr_status::LR_ERR_INVALID_ARGUMENT, &message.into())
         }
     }
 
     pub(crate) fn emulator(message: impl Into<String>) -> Self {
-        lr_error {
-            status: lr_status::LR_ERR_EMULATOR,
-            message: c_string(&message.into()),
-            field: None,
-            detail: None,
-            http_status: 0,
-            retryable: false,
-        }
+        Self::of_ffi(lr_status::LR_ERR_EMULATOR, &message.into())
     }
 
     pub(crate) fn canceled() -> Self {
-        lr_error {
-            status: lr_status::LR_ERR_CANCELED,
-            message: c_string("the call was canceled (its lr_cancel was fired)"),
-            field: None,
-            detail: None,
-            http_status: 0,
-            retryable: false,
-        }
+        Self::of_ffi(
+            lr_status::LR_ERR_CANCELED,
+            "the call was canceled (its lr_cancel was fired)",
+        )
     }
 
     fn panic(payload: &(dyn Any + Send)) -> Self {
@@ -63,14 +67,10 @@ impl lr_error {
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        lr_error {
-            status: lr_status::LR_ERR_PANIC,
-            message: c_string(&format!("internal error (panic): {what}")),
-            field: None,
-            detail: None,
-            http_status: 0,
-            retryable: false,
-        }
+        Self::of_ffi(
+            lr_status::LR_ERR_PANIC,
+            &format!("internal error (panic): {what}"),
+        )
     }
 }
 
@@ -82,6 +82,7 @@ impl From<Error> for lr_error {
         };
         lr_error {
             status: error.kind().into(),
+            text: c_string(&error.to_string()),
             message: c_string(&error.message()),
             field: error.field().map(c_string),
             detail,
@@ -203,14 +204,34 @@ fn kind_name(status: lr_status) -> &'static CStr {
     }
 }
 
-/// The message: for validation and API errors, the API's own text (for example
-/// `"name too large (max 1024 characters)"`). Owned by the error. `NULL` gives `NULL`.
+/// The error's whole text, the same that Rust's `Display`, Python's `str()`, Node's `message`
+/// and Go's `Error()` show: the kind, the field (and detail) when there is one, and the message
+/// (for example `"invalid input: name: name too large (max 1024 characters)"` or
+/// `"LogRocket API error 400: Malformed request"`). For the kinds only the C API has
+/// (`invalid_argument`, `panic`, `emulator`, `canceled`) it is the same as
+/// `lr_error_api_message`. Owned by the error. `NULL` gives `NULL`.
 ///
 /// # Safety
 ///
 /// `error` is `NULL` or a live error object; the string lives as long as the error.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lr_error_message(error: *const lr_error) -> *const c_char {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        opt_ptr(unsafe { error.as_ref() }.map(|e| &e.text))
+    })
+}
+
+/// The bare message, without the kind and field that `lr_error_message` adds: for validation
+/// and API errors, the API's own text (for example `"name too large (max 1024 characters)"`),
+/// for the program to compare or translate. Owned by the error. `NULL` gives `NULL`.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object; the string lives as long as the error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_api_message(error: *const lr_error) -> *const c_char {
     // SAFETY: the caller guarantees `error` is NULL or live.
     run_accessor(ptr::null(), || {
         // SAFETY: the caller guarantees the pointer is NULL or live.

@@ -158,6 +158,11 @@ jvalue *json_get(const jvalue *object, const char *key) {
     return NULL;
 }
 
+const char *json_string(const jvalue *object, const char *key) {
+    const jvalue *v = json_get(object, key);
+    return v && v->type == J_STR ? v->str : NULL;
+}
+
 static jvalue *get_len(const jvalue *object, const char *key) {
     return json_get(object, key);
 }

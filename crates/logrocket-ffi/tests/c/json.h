@@ -26,6 +26,9 @@ typedef struct jvalue {
 jvalue *json_parse(const char *text);
 void json_free(jvalue *v);
 jvalue *json_get(const jvalue *object, const char *key);
+/* The string member `key` of `object`, or NULL when it is absent or not a string (an optional
+ * field such as an expected error's `text` or `field`). */
+const char *json_string(const jvalue *object, const char *key);
 bool json_equal(const jvalue *a, const jvalue *b);
 char *json_source(const jvalue *v); /* malloc'd copy of the span */
 

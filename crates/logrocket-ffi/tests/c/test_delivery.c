@@ -50,7 +50,8 @@ typedef struct {
     char *user_id;
     lr_status status;
     char *kind;
-    char *message;
+    char *message;     /* lr_error_message: the whole text */
+    char *api_message; /* lr_error_api_message: the bare message */
     uint16_t http_status;
     uint64_t updates;
 } failure_record;
@@ -73,6 +74,7 @@ static void failure_log_free(failure_log *log) {
         free(log->records[i].user_id);
         free(log->records[i].kind);
         free(log->records[i].message);
+        free(log->records[i].api_message);
     }
     pthread_mutex_destroy(&log->lock);
 }
@@ -91,6 +93,7 @@ static void record_failure(void *user_data, const char *user_id, const lr_error 
         r->status = lr_error_status(error);
         r->kind = copy(lr_error_kind(error));
         r->message = copy(lr_error_message(error));
+        r->api_message = copy(lr_error_api_message(error));
         r->http_status = lr_error_http_status(error);
         r->updates = updates;
     }
@@ -273,7 +276,8 @@ static void test_arguments(const lr_emulator *emu) {
     const char line[] = "{\"user_id\": \"bulk-1\"}\n";
     lr_report *report = NULL;
     status = lr_client_identify_many_json(client, line, sizeof line - 1, 0, &report, &error);
-    CHECK(status == LR_ERR_CONFIG && report == NULL && same(lr_error_message(error), "concurrency must be at least 1"),
+    CHECK(status == LR_ERR_CONFIG && report == NULL && same(lr_error_api_message(error), "concurrency must be at least 1") &&
+              same(lr_error_message(error), "configuration error: concurrency must be at least 1"),
           "concurrency 0: %d %s", status, lr_error_message(error));
     lr_error_free(error);
     error = NULL;
@@ -627,7 +631,8 @@ static void test_failure_callback(const lr_emulator *emu) {
     CHECK(wait_calls(&log, 1) == 1, "%d callback calls", failure_calls(&log));
     failure_record *f = &log.records[0];
     CHECK(same(f->user_id, "f-2") && f->status == LR_ERR_API && same(f->kind, "api") && f->http_status == 400 &&
-              f->updates == 2 && f->message && strstr(f->message, "no thanks"),
+              f->updates == 2 && same(f->api_message, "no thanks") &&
+              same(f->message, "LogRocket API error 400: no thanks"),
           "callback got %s %s %u %s (%llu updates)", f->user_id, f->kind, f->http_status, f->message,
           (unsigned long long)f->updates);
     CHECK(stored(emu, "hook", "f-1") && !stored(emu, "hook", "f-2"), "only f-1 stored");
@@ -781,6 +786,9 @@ static void test_threads(const lr_emulator *emu) {
 /* ---- lr_client_free delivers what is pending ---- */
 
 static void test_free_delivers(const lr_emulator *emu) {
+    /* The deadline lr_client_free closes with is the core's, readable for bindings to reuse. */
+    CHECK(lr_default_close_timeout_ms() > 0, "default close timeout %llu ms",
+          (unsigned long long)lr_default_close_timeout_ms());
     lr_emulator_reset(emu, NULL);
     lr_client *client = client_with(emu, "free", (client_options){0});
     for (int i = 0; i < 20; i++) {

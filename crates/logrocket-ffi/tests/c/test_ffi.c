@@ -35,6 +35,10 @@ static bool same(const char *a, const char *b) {
     return strcmp(a, b) == 0;
 }
 
+static bool starts_with(const char *text, const char *prefix) {
+    return text && strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -105,6 +109,23 @@ static lr_status identify_input_in_bulk(const lr_client *client, const jvalue *i
     return LR_OK;
 }
 
+/* An expected error of a vector: the kind, the bare message (lr_error_api_message) and the field
+ * exactly, and, when the vector gives it, the whole text (lr_error_message) exactly too. */
+static int texts_compared = 0;
+
+static bool error_matches(const lr_error *error, const jvalue *want, char *why, size_t n) {
+    const char *text = json_string(want, "text");
+    if (text) texts_compared++;
+    if (same(lr_error_kind(error), json_string(want, "kind")) &&
+        same(lr_error_api_message(error), json_string(want, "message")) &&
+        same(lr_error_field(error), json_string(want, "field")) &&
+        (!text || same(lr_error_message(error), text)))
+        return true;
+    snprintf(why, n, "got %s / %s / %s / text \"%s\"", lr_error_kind(error), lr_error_api_message(error),
+             lr_error_field(error), lr_error_message(error));
+    return false;
+}
+
 /* The vector's case again, its input sent through the JSON Lines bulk call: the same error (kind,
  * message, field), or the same request on the wire. */
 static bool run_case_in_bulk(const lr_emulator *emu, const lr_client *client, const jvalue *c,
@@ -131,15 +152,11 @@ static bool run_case_in_bulk(const lr_emulator *emu, const lr_client *client, co
     const lr_error *error = lr_report_failure_error(report, 0);
     bool ok = true;
     if (want_error) {
-        const jvalue *kind = json_get(want_error, "kind"), *message = json_get(want_error, "message"),
-                     *field = json_get(want_error, "field");
+        const jvalue *kind = json_get(want_error, "kind");
         if (!error) {
-            snprintf(why, n, "succeeded, expected %s", message->str);
+            snprintf(why, n, "succeeded, expected %s", json_string(want_error, "message"));
             ok = false;
-        } else if (!same(lr_error_kind(error), kind->str) || !same(lr_error_message(error), message->str) ||
-                   !same(lr_error_field(error), field ? field->str : NULL)) {
-            snprintf(why, n, "got %s / %s / %s", lr_error_kind(error), lr_error_message(error),
-                     lr_error_field(error));
+        } else if (!error_matches(error, want_error, why, n)) {
             ok = false;
         } else if (same(kind->str, "validation") && lr_emulator_request_count(emu) != before) {
             snprintf(why, n, "a validation error sent a request");
@@ -221,15 +238,11 @@ static bool run_case(const lr_emulator *emu, const lr_client *client, const jval
     const jvalue *want_error = json_get(expect, "error");
     bool ok = true;
     if (want_error) {
-        const jvalue *kind = json_get(want_error, "kind"), *message = json_get(want_error, "message"),
-                     *field = json_get(want_error, "field");
+        const jvalue *kind = json_get(want_error, "kind");
         if (status == LR_OK) {
-            snprintf(why, n, "succeeded, expected %s", message->str);
+            snprintf(why, n, "succeeded, expected %s", json_string(want_error, "message"));
             ok = false;
-        } else if (!same(lr_error_kind(error), kind->str) || !same(lr_error_message(error), message->str) ||
-                   !same(lr_error_field(error), field ? field->str : NULL)) {
-            snprintf(why, n, "got %s / %s / %s", lr_error_kind(error), lr_error_message(error),
-                     lr_error_field(error));
+        } else if (!error_matches(error, want_error, why, n)) {
             ok = false;
         } else if ((int)status != (same(kind->str, "validation") ? LR_ERR_VALIDATION : (int)status)) {
             snprintf(why, n, "status %d for a validation error", (int)status);
@@ -302,13 +315,17 @@ static void test_vectors(const lr_emulator *emu, const char *dir) {
     }
     closedir(d);
     CHECK(files >= 9 && cases > 50, "only %d files, %d cases", files, cases);
-    printf("ok   vectors: %d cases from %d files, one by one and as JSON Lines\n", cases, files);
+    CHECK(texts_compared > 0, "no vector gave an error's whole text");
+    printf("ok   vectors: %d cases from %d files, one by one and as JSON Lines (%d whole texts)\n", cases,
+           files, texts_compared);
 }
 
 static void expect_invalid(lr_status status, lr_error *error, const char *field, int line) {
     checks++;
+    /* An error only the C API has: no core text wraps it, so both texts are the same. */
     if (status != LR_ERR_INVALID_ARGUMENT || !same(lr_error_field(error), field) ||
-        !same(lr_error_kind(error), "invalid_argument")) {
+        !same(lr_error_kind(error), "invalid_argument") || !lr_error_message(error) ||
+        !same(lr_error_message(error), lr_error_api_message(error))) {
         failures++;
         fprintf(stderr, "FAIL line %d: status %d field %s, expected invalid argument %s\n", line,
                 (int)status, lr_error_field(error), field);
@@ -427,7 +444,8 @@ static void test_null_and_invalid_utf8(const lr_emulator *emu) {
           "user accessors");
     CHECK(lr_user_trait_count(NULL) == 0 && lr_user_trait_key(NULL, 0) == NULL &&
               lr_user_trait_value(NULL, 0) == NULL && lr_user_json(NULL) == NULL, "trait accessors");
-    CHECK(lr_error_message(NULL) == NULL && lr_error_kind(NULL) == NULL && lr_error_field(NULL) == NULL &&
+    CHECK(lr_error_message(NULL) == NULL && lr_error_api_message(NULL) == NULL && lr_error_kind(NULL) == NULL &&
+              lr_error_field(NULL) == NULL &&
               lr_error_detail(NULL) == NULL && lr_error_http_status(NULL) == 0 && !lr_error_retryable(NULL),
           "error accessors");
     CHECK(lr_report_total(NULL) == 0 && lr_report_failure_count(NULL) == 0 &&
@@ -481,8 +499,13 @@ static void test_field_by_field(const lr_emulator *emu) {
     lr_request_set_trait_float(request, "score", 0.0 / 0.0, NULL);
     status = lr_client_identify(client, request, &user, &error);
     CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "traits.score") &&
-              same(lr_error_message(error), "Malformed request") && lr_error_detail(error) != NULL,
+              same(lr_error_api_message(error), "Malformed request") && lr_error_detail(error) != NULL,
           "NaN: %d %s", (int)status, lr_error_field(error));
+    /* The whole text is the core's: kind, field, the API's message, then the detail. */
+    char whole[256];
+    snprintf(whole, sizeof whole, "invalid input: traits.score: Malformed request (%s)",
+             lr_error_detail(error) ? lr_error_detail(error) : "");
+    CHECK(same(lr_error_message(error), whole), "NaN text: %s", lr_error_message(error));
     CHECK(user == NULL, "no user");
     lr_error_free(error);
 
@@ -513,7 +536,9 @@ static void test_error_kinds(const lr_emulator *emu) {
     lr_error *error = NULL;
     lr_config_new(false, &config, NULL);
     lr_status status = lr_client_new(config, &client, &error);
-    CHECK(status == LR_ERR_CONFIG && client == NULL && strstr(lr_error_message(error), "API key"),
+    CHECK(status == LR_ERR_CONFIG && client == NULL && strstr(lr_error_api_message(error), "API key") &&
+              starts_with(lr_error_message(error), "configuration error: ") &&
+              same(lr_error_message(error) + strlen("configuration error: "), lr_error_api_message(error)),
           "config: %d %s", (int)status, lr_error_message(error));
     lr_error_free(error);
 
@@ -528,7 +553,11 @@ static void test_error_kinds(const lr_emulator *emu) {
     status = lr_client_identify(client, request, &user, &error);
     CHECK(status == LR_ERR_API && lr_error_http_status(error) == 401 && !lr_error_retryable(error) &&
               same(lr_error_kind(error), "api"), "api: %d %u", (int)status, lr_error_http_status(error));
-    CHECK(strstr(lr_error_message(error), "wrong") == NULL, "key leaked: %s", lr_error_message(error));
+    char api_text[256];
+    snprintf(api_text, sizeof api_text, "LogRocket API error 401: %s", lr_error_api_message(error));
+    CHECK(same(lr_error_message(error), api_text), "api text: %s", lr_error_message(error));
+    CHECK(strstr(lr_error_message(error), "wrong") == NULL && strstr(lr_error_api_message(error), "wrong") == NULL,
+          "key leaked: %s", lr_error_message(error));
     lr_error_free(error);
     lr_client_free(client);
 
@@ -536,7 +565,8 @@ static void test_error_kinds(const lr_emulator *emu) {
     lr_config_set_timeout_ms(config, 2000, NULL);
     lr_client_new(config, &client, NULL);
     status = lr_client_identify(client, request, &user, &error);
-    CHECK(status == LR_ERR_TRANSPORT && lr_error_retryable(error), "transport: %d %s", (int)status,
+    CHECK(status == LR_ERR_TRANSPORT && lr_error_retryable(error) &&
+              starts_with(lr_error_message(error), "transport error: "), "transport: %d %s", (int)status,
           lr_error_message(error));
     lr_error_free(error);
     lr_client_free(client);
@@ -565,7 +595,9 @@ static void test_bulk(const lr_emulator *emu) {
               lr_report_failure_count(report) == 2, "counts %llu %llu",
           (unsigned long long)lr_report_total(report), (unsigned long long)lr_report_succeeded(report));
     CHECK(lr_report_failure_index(report, 0) == 17 && same(lr_report_failure_user_id(report, 0), "") &&
-              same(lr_error_message(lr_report_failure_error(report, 0)), "userID is required"), "failure 0");
+              same(lr_error_api_message(lr_report_failure_error(report, 0)), "userID is required") &&
+              same(lr_error_message(lr_report_failure_error(report, 0)), "invalid input: user_id: userID is required"),
+          "failure 0: %s", lr_error_message(lr_report_failure_error(report, 0)));
     CHECK(lr_report_failure_index(report, 1) == 150 && same(lr_report_failure_user_id(report, 1), "bulk-150") &&
               same(lr_error_field(lr_report_failure_error(report, 1)), "traits.x") &&
               lr_error_status(lr_report_failure_error(report, 1)) == LR_ERR_VALIDATION, "failure 1");
@@ -623,11 +655,11 @@ static void test_bulk_json_lines(const lr_emulator *emu) {
         CHECK(lr_report_failure_index(report, i) == want[i].index &&
                   same(lr_report_failure_user_id(report, i), want[i].user_id) &&
                   lr_error_status(e) == LR_ERR_VALIDATION && same(lr_error_field(e), want[i].field) &&
-                  same(lr_error_message(e), want[i].message) &&
+                  same(lr_error_api_message(e), want[i].message) &&
                   (!want[i].detail_part || (detail && strstr(detail, want[i].detail_part))),
               "failure %zu: index %llu user %s field %s message %s detail %s", i,
               (unsigned long long)lr_report_failure_index(report, i), lr_report_failure_user_id(report, i),
-              lr_error_field(e), lr_error_message(e), detail ? detail : "(none)");
+              lr_error_field(e), lr_error_api_message(e), detail ? detail : "(none)");
     }
     CHECK(lr_emulator_request_count(emu) == 7, "sent %zu", lr_emulator_request_count(emu));
     lr_report_free(report);
@@ -812,7 +844,8 @@ static void test_cancel(const lr_emulator *emu) {
     lr_cancel_fire(cancel);
     size_t sent_before = lr_emulator_request_count(emu);
     lr_status status = lr_client_identify_cancellable(client, request, cancel, &user, &error);
-    CHECK(status == LR_ERR_CANCELED && user == NULL && same(lr_error_kind(error), "canceled"), "fired: %d", status);
+    CHECK(status == LR_ERR_CANCELED && user == NULL && same(lr_error_kind(error), "canceled") &&
+              same(lr_error_message(error), lr_error_api_message(error)), "fired: %d", status);
     lr_error_free(error);
     error = NULL;
     const char lines[] = "{\"user_id\": \"c2\"}\n{\"user_id\": \"c3\"}\n";
