@@ -22,7 +22,7 @@ API_KEY=bench-key
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/logrocket-delivery.XXXXXX")
 EMULATOR_PID=""
 cleanup() {
-    [[ -n "$EMULATOR_PID" ]] && kill "$EMULATOR_PID" 2>/dev/null && wait "$EMULATOR_PID" 2>/dev/null
+    if [[ -n "$EMULATOR_PID" ]]; then kill "$EMULATOR_PID" 2>/dev/null || true; wait "$EMULATOR_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -108,24 +108,28 @@ impl<T: Send + 'static> BulkFeeder<T> {
     /// [`wait_room_blocking`](Self::wait_room_blocking)) before the next, which keeps at most
     /// `concurrency` inputs waiting. `Err` ([`Error::Closed`]) once the run is over.
     pub fn push_with(&self, input: impl BulkInput, tag: T) -> Result<bool> {
+        let job = self.job(input, tag);
+        match self.queue.push(job, true) {
+            (Pushed::Queued | Pushed::Coalesced, room) => Ok(room),
+            (Pushed::Full(_) | Pushed::Closed(_), _) => Err(run_over()),
+        }
+    }
+
+    fn job(&self, input: impl BulkInput, tag: T) -> BulkJob<T> {
         let (user_id, body) = input.into_parts();
-        let job = BulkJob {
+        BulkJob {
             index: self.next_index.fetch_add(1, Ordering::Relaxed),
             user_id,
             body,
             tag,
-        };
-        match self.queue.push(job, true) {
-            Pushed::Queued | Pushed::Coalesced => Ok(self.queue.has_room()),
-            Pushed::Full(_) | Pushed::Closed(_) => Err(run_over()),
         }
     }
 
     /// Waits (blocking the thread) for room, then queues `input` with `tag`.
     pub fn push_blocking_with(&self, input: impl BulkInput, tag: T) -> Result<()> {
-        match self.queue.wait_room_blocking(None) {
-            Some(true) => self.push_with(input, tag).map(drop),
-            _ => Err(run_over()),
+        match self.queue.push_blocking(self.job(input, tag), None) {
+            Pushed::Queued | Pushed::Coalesced => Ok(()),
+            Pushed::Full(_) | Pushed::Closed(_) => Err(run_over()),
         }
     }
 

@@ -12,6 +12,8 @@
 //! arrival, which only the moment of delivery decides, for the separate PUTs as for the merged
 //! one.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
 use crate::request::IdentifyRequest;
 use crate::trait_value::TraitValue;
 
@@ -46,7 +48,8 @@ impl From<IdentifyRequest> for PendingUpdate {
 }
 
 impl PendingUpdate {
-    /// The request to send.
+    /// The request it stands for (the tests compare through it).
+    #[cfg(test)]
     pub fn to_request(&self) -> IdentifyRequest {
         IdentifyRequest {
             user_id: self.user_id.to_string(),
@@ -59,6 +62,18 @@ impl PendingUpdate {
                 .map(|(key, value)| (key.to_string(), value.clone()))
                 .collect(),
         }
+    }
+
+    /// The JSON body, written straight from this form. Every update was validated when it was
+    /// enqueued, and folding valid updates together keeps them valid (each trait and field is
+    /// one of theirs), so only the encoding is left.
+    pub fn encode_body(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&WireBody {
+            name: self.name.as_deref(),
+            email: self.email.as_deref(),
+            timestamp: self.timestamp_ms,
+            traits: (!self.traits.is_empty()).then_some(TraitsMap(&self.traits)),
+        })
     }
 
     /// Roughly the bytes it holds, for the queue's byte limit.
@@ -90,6 +105,32 @@ impl PendingUpdate {
         // Later values win, removals included: the same as the server applying both in order.
         self.traits = merge_sorted(std::mem::take(&mut self.traits), later.traits);
         Ok(())
+    }
+}
+
+/// The body on the wire: the same shape `IdentifyRequest::encode_body` writes.
+#[derive(serde::Serialize)]
+struct WireBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traits: Option<TraitsMap<'a>>,
+}
+
+/// A sorted trait list, written as a JSON object.
+struct TraitsMap<'a>(&'a [(Box<str>, TraitValue)]);
+
+impl Serialize for TraitsMap<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(&**key, value)?;
+        }
+        map.end()
     }
 }
 
@@ -173,6 +214,26 @@ mod tests {
         let mut same = pending(IdentifyRequest::new("u").timestamp_ms(2).name("x"));
         assert!(same.absorb(later).is_ok());
         assert_eq!(same.to_request().name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn the_compact_form_encodes_the_same_body() {
+        for request in [
+            IdentifyRequest::new("u"),
+            IdentifyRequest::new("u")
+                .name("n")
+                .email("e@x")
+                .timestamp_ms(5)
+                .trait_value("b", 2i64)
+                .trait_value("a", "x")
+                .trait_value("f", 1.5)
+                .trait_value("t", true)
+                .unset("c"),
+        ] {
+            let expected = request.encode_body().map_err(|e| e.to_string());
+            let compact = pending(request).encode_body().map_err(|e| e.to_string());
+            assert_eq!(compact, expected);
+        }
     }
 
     #[test]

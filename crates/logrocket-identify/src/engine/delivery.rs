@@ -15,7 +15,7 @@ use crate::engine::coalesce::PendingUpdate;
 use crate::engine::drive::{Sendable, drive};
 use crate::engine::options::{DeliveryFailure, FailureHook, WhenFull};
 use crate::engine::queue::{Job, Limits, Payload, Pushed, Queue};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ValidationError};
 use crate::request::IdentifyRequest;
 
 /// One pending update (or several of one user, coalesced).
@@ -54,8 +54,12 @@ impl Payload for Update {
 
 impl Sendable for Update {
     fn body(&self) -> Result<Bytes> {
-        // Validated at `enqueue`, and a merge of valid updates is valid; encoding checks again.
-        Ok(Bytes::from(self.pending.to_request().encode_body()?))
+        self.pending.encode_body().map(Bytes::from).map_err(|e| {
+            Error::Validation(ValidationError::malformed(
+                "traits",
+                format!("encoding: {e}"),
+            ))
+        })
     }
 }
 
@@ -189,12 +193,14 @@ impl Delivery {
             pending: PendingUpdate::from(request),
             updates: 1,
         };
-        let deadline = match self.when_full {
-            WhenFull::Block(wait) => Some(Instant::now() + wait),
-            _ => None,
-        };
         loop {
-            match self.queue.push(update, false) {
+            let pushed = match self.when_full {
+                WhenFull::Block(wait) => self
+                    .queue
+                    .push_blocking(update, Some(Instant::now() + wait)),
+                _ => self.queue.push(update, false).0,
+            };
+            match pushed {
                 Pushed::Queued => {
                     bump(&self.tally.enqueued);
                     return Ok(());
@@ -208,23 +214,20 @@ impl Delivery {
                 Pushed::Full(back) => update = back,
             }
             match self.when_full {
-                WhenFull::Error => return Err(full_error()),
                 WhenFull::DropOldest => {
                     if let Some(job) = self.queue.evict_oldest() {
                         self.drop_job(
                             job,
                             Error::QueueFull(
                                 "dropped to make room: the queue was full and the drop-oldest \
-                             policy is set"
+                                 policy is set"
                                     .into(),
                             ),
                         );
                     }
                 }
-                WhenFull::Block(_) => match self.queue.wait_room_blocking(deadline) {
-                    Some(_) => {}
-                    None => return Err(full_error()),
-                },
+                // Blocking waited its time already; the error policy does not wait.
+                WhenFull::Block(_) | WhenFull::Error => return Err(full_error()),
             }
         }
     }

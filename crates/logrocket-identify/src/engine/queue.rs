@@ -91,7 +91,9 @@ struct State<P> {
     stopped: bool,
     /// Threads waiting on the condition variables: notifying none costs a system call.
     blocked_for_room: usize,
-    blocked_for_progress: usize,
+    /// What each `flush` under way waits for (every job below the key done), with how many
+    /// wait for it: waiters are woken only when the nearest target is reached, not per job.
+    flush_targets: BTreeMap<u64, usize>,
 }
 
 pub(crate) struct Queue<P> {
@@ -160,7 +162,7 @@ impl<P: Payload> Queue<P> {
                 closed: false,
                 stopped: false,
                 blocked_for_room: 0,
-                blocked_for_progress: 0,
+                flush_targets: BTreeMap::new(),
             }),
             room: Condvar::new(),
             room_async: Notify::new(),
@@ -172,15 +174,50 @@ impl<P: Payload> Queue<P> {
     }
 
     /// With `force`, queues even past the limits: for a single producer that waited for room
-    /// first (a bulk run's feeder), so it never has to take its input back.
-    pub fn push(&self, payload: P, force: bool) -> Pushed<P> {
+    /// first (a bulk run's feeder), so it never has to take its input back. Also says whether
+    /// another push would find room now.
+    pub fn push(&self, payload: P, force: bool) -> (Pushed<P>, bool) {
         let mut state = self.lock();
         let pushed = self.push_locked(&mut state, payload, force);
+        let room = self.has_room_for(&state, 0);
         drop(state);
         if matches!(pushed, Pushed::Queued) {
             self.work.notify_one();
         }
-        pushed
+        (pushed, room)
+    }
+
+    /// Queues `payload` once there is room, waiting with the thread blocked until `deadline`
+    /// (`None`: as long as it takes): one lock in the common case where there is room already.
+    pub fn push_blocking(&self, payload: P, deadline: Option<Instant>) -> Pushed<P> {
+        let mut state = self.lock();
+        let mut payload = payload;
+        loop {
+            match self.push_locked(&mut state, payload, false) {
+                Pushed::Full(back) => payload = back,
+                pushed => {
+                    drop(state);
+                    if matches!(pushed, Pushed::Queued) {
+                        self.work.notify_one();
+                    }
+                    return pushed;
+                }
+            }
+            let wait = match deadline {
+                None => Duration::from_secs(3600),
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return Pushed::Full(payload),
+                },
+            };
+            state.blocked_for_room += 1;
+            state = self
+                .room
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            state.blocked_for_room -= 1;
+        }
     }
 
     fn push_locked(&self, state: &mut State<P>, payload: P, force: bool) -> Pushed<P> {
@@ -245,12 +282,6 @@ impl<P: Payload> Queue<P> {
         items == 0 || (items < self.limits.items && state.bytes + size <= self.limits.bytes)
     }
 
-    /// Whether another push would find room now.
-    pub fn has_room(&self) -> bool {
-        let state = self.lock();
-        state.closed || state.stopped || self.has_room_for(&state, 0)
-    }
-
     /// Removes the oldest queued job, to make room (drop-oldest), or `None` when nothing waits.
     pub fn evict_oldest(&self) -> Option<Job<P>> {
         let mut state = self.lock();
@@ -262,8 +293,9 @@ impl<P: Payload> Queue<P> {
         let size = job.payload.size();
         Self::forget_if_idle(&mut state, &user);
         state.bytes = state.bytes.saturating_sub(size);
-        drop(state);
-        self.progressed();
+        self.made_room(state);
+        let state = self.lock();
+        self.progressed(state);
         Some(job)
     }
 
@@ -354,12 +386,7 @@ impl<P: Payload> Queue<P> {
                     claimed: false,
                 },
             );
-            let wake = state.blocked_for_room > 0;
-            drop(state);
-            if wake {
-                self.room.notify_all();
-            }
-            self.room_async.notify_waiters();
+            self.made_room(state);
             return Next::Job(job);
         }
         if state.closed && state.queued_order.is_empty() && state.in_flight.is_empty() {
@@ -402,22 +429,49 @@ impl<P: Payload> Queue<P> {
                 Self::forget_if_idle(&mut state, &done.user_id);
             }
         }
-        drop(state);
-        self.progressed();
+        self.progressed(state);
     }
 
-    fn progressed(&self) {
-        let state = self.lock();
-        let (room, progress) = (state.blocked_for_room > 0, state.blocked_for_progress > 0);
+    /// Wakes producers waiting for room, once the queue has drained to half its limits: one
+    /// wake-up lets a producer push a batch, rather than one wake-up (two thread switches) per
+    /// job taken.
+    fn made_room(&self, state: MutexGuard<'_, State<P>>) {
+        let low_water = state.queued_order.len() <= self.limits.items / 2
+            && state.bytes <= self.limits.bytes / 2;
+        let blocked = state.blocked_for_room > 0;
         drop(state);
-        if room {
-            self.room.notify_all();
+        if low_water {
+            if blocked {
+                self.room.notify_all();
+            }
+            self.room_async.notify_waiters();
         }
-        if progress {
+    }
+
+    /// Wakes whoever waits for jobs to be done (`flush`).
+    fn progressed(&self, state: MutexGuard<'_, State<P>>) {
+        let reached = state
+            .flush_targets
+            .first_key_value()
+            .is_some_and(|(target, _)| Self::done_before(&state, *target));
+        drop(state);
+        if reached {
             self.progress.notify_all();
+            self.progress_async.notify_waiters();
         }
-        self.room_async.notify_waiters();
-        self.progress_async.notify_waiters();
+    }
+
+    fn add_target(state: &mut State<P>, target: u64) {
+        *state.flush_targets.entry(target).or_insert(0) += 1;
+    }
+
+    fn remove_target(state: &mut State<P>, target: u64) {
+        if let Some(count) = state.flush_targets.get_mut(&target) {
+            *count -= 1;
+            if *count == 0 {
+                state.flush_targets.remove(&target);
+            }
+        }
     }
 
     /// The sequence number the next queued job will get: `flush` waits for every job before it.
@@ -437,28 +491,36 @@ impl<P: Payload> Queue<P> {
     /// Blocks until every job numbered below `target` is done, or `deadline`. True when done.
     pub fn wait_done_blocking(&self, target: u64, deadline: Instant) -> bool {
         let mut state = self.lock();
-        loop {
+        Self::add_target(&mut state, target);
+        let done = loop {
             if Self::done_before(&state, target) {
-                return true;
+                break true;
             }
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return false;
+            let left = match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => left,
+                _ => break false,
             };
-            if left.is_zero() {
-                return false;
-            }
-            state.blocked_for_progress += 1;
             state = self
                 .progress
                 .wait_timeout(state, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
-            state.blocked_for_progress -= 1;
-        }
+        };
+        Self::remove_target(&mut state, target);
+        done
     }
 
     /// Resolves once every job numbered below `target` is done.
     pub async fn wait_done(&self, target: u64) {
+        // Registered for as long as this future lives, including when a timeout drops it.
+        struct Registered<'a, P: Payload>(&'a Queue<P>, u64);
+        impl<P: Payload> Drop for Registered<'_, P> {
+            fn drop(&mut self) {
+                Queue::remove_target(&mut self.0.lock(), self.1);
+            }
+        }
+        Self::add_target(&mut self.lock(), target);
+        let _registered = Registered(self, target);
         loop {
             let notified = self.progress_async.notified();
             tokio::pin!(notified);
