@@ -515,6 +515,19 @@ def user_id_cases() -> list:
             "user-42_v.2~x",
             "Letters, digits and - . _ ~ are sent as they are.",
         ),
+        encoded("user-id-three-dots", "...", "...", "Only '.' and '..' are dot segments: '...' is an id like any other."),
+        case(
+            "user-id-dot",
+            "'.' is refused before sending: as a path segment it names the users collection itself.",
+            {"user_id": "."},
+            failure("validation", MSG_MALFORMED, "user_id"),
+        ),
+        case(
+            "user-id-dot-dot",
+            "'..' is refused before sending: a proxy or server would resolve it to the app's path.",
+            {"user_id": ".."},
+            failure("validation", MSG_MALFORMED, "user_id"),
+        ),
     ]
 
 
@@ -624,6 +637,8 @@ def model_error(inp: dict):
         return MSG_USER_ID_REQUIRED, "user_id"
     if len(user_id) > LIMIT:  # len() of a Python str counts Unicode scalar values.
         return MSG_USER_ID_TOO_LARGE, "user_id"
+    if user_id in (".", ".."):  # dot segments: a proxy or server would resolve them
+        return MSG_MALFORMED, "user_id"
     if len(inp.get("name", "")) > LIMIT:
         return MSG_NAME_TOO_LARGE, "name"
     if len(inp.get("email", "")) > LIMIT:

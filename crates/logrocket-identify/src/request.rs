@@ -87,6 +87,16 @@ impl IdentifyRequest {
         if too_large(&self.user_id) {
             return Err(ValidationError::new("user_id", MSG_USER_ID_TOO_LARGE));
         }
+        if is_dot_segment(&self.user_id) {
+            return Err(ValidationError::malformed(
+                "user_id",
+                format!(
+                    "the user id {:?} cannot be sent: as a path segment a proxy or server \
+                     resolves it, and the request would reach another resource",
+                    self.user_id
+                ),
+            ));
+        }
         if self.name.as_deref().is_some_and(too_large) {
             return Err(ValidationError::new("name", MSG_NAME_TOO_LARGE));
         }
@@ -121,6 +131,12 @@ impl IdentifyRequest {
             ValidationError::new("traits", MSG_MALFORMED).with_detail(format!("encoding: {e}"))
         })
     }
+}
+
+/// "." and ".." in a path are dot segments (RFC 3986, 5.2.4): percent-encoding them is no help,
+/// since servers decode "%2E" back before resolving (ARCHITECTURE.md, ruling 5).
+fn is_dot_segment(user_id: &str) -> bool {
+    user_id == "." || user_id == ".."
 }
 
 fn validate_trait(key: &str, value: &TraitValue) -> Result<(), ValidationError> {
