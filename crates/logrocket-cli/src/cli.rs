@@ -39,10 +39,10 @@ pub struct ConnectionArgs {
     #[arg(long, env = "LOGROCKET_BASE_URL")]
     pub base_url: Option<String>,
     /// Seconds allowed for each attempt.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = logrocket_identify::DEFAULT_TIMEOUT.as_secs_f64())]
     pub timeout: f64,
     /// Attempts after the first for retryable failures (408, 429, 5xx, network).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = logrocket_identify::DEFAULT_MAX_RETRIES)]
     pub max_retries: u32,
     /// Allow plain http:// to a host that is not loopback (the key travels unencrypted).
     #[arg(long)]
