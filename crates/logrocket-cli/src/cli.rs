@@ -114,4 +114,8 @@ pub struct EmulatorArgs {
     /// The API key the emulator accepts.
     #[arg(long, default_value = "test")]
     pub api_key: String,
+    /// Answer at most N API requests per second, then 429 with Retry-After, as a real API's
+    /// rate limit would (a token bucket holding one second's worth).
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
 }

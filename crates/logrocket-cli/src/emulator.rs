@@ -11,6 +11,7 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
     let config = EmulatorConfig {
         api_key: args.api_key,
         port: args.port,
+        rate_limit: args.rate_limit,
         ..EmulatorConfig::default()
     };
     let listener =

@@ -81,3 +81,32 @@ fn serves_on_the_url_it_prints_first() {
     let status = served.0.wait().unwrap();
     assert!(!status.success());
 }
+
+#[test]
+fn rate_limit_answers_429_with_retry_after_past_its_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = logrocket(dir.path());
+    command
+        .args(["emulator", "--port", "0", "--rate-limit", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut served = Served(command.spawn().unwrap());
+    let mut stdout = BufReader::new(served.0.stdout.take().unwrap());
+    let mut first_line = String::new();
+    stdout.read_line(&mut first_line).unwrap();
+    let addr = first_line
+        .trim_end()
+        .trim_start_matches("http://")
+        .to_owned();
+
+    let first = put_user(&addr, "test", "{}");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let second = put_user(&addr, "test", "{}");
+    assert!(second.starts_with("HTTP/1.1 429"), "{second}");
+    assert!(
+        second
+            .to_ascii_lowercase()
+            .contains("\r\nretry-after: 1\r\n"),
+        "{second}"
+    );
+}

@@ -15,6 +15,10 @@ pub struct EmulatorConfig {
     /// How many recorded API requests to keep; older ones are dropped first, so a
     /// million-row import does not grow memory without bound. Default `10_000`.
     pub request_log_limit: usize,
+    /// API requests per second answered before it says 429 with `Retry-After`, as a real
+    /// API's rate limit would (a token bucket holding one second's worth). `None` (the
+    /// default) or 0: no limit.
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for EmulatorConfig {
@@ -24,6 +28,7 @@ impl Default for EmulatorConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             request_log_limit: 10_000,
+            rate_limit: None,
         }
     }
 }
@@ -37,6 +42,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("request_log_limit", &self.request_log_limit)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }

@@ -1,8 +1,8 @@
 //! The API itself: `PUT /v1/orgs/{org_id}/apps/{app_id}/users/{user_id}`.
 //!
 //! Every request outside `/_emulator/` lands here (unknown paths answer 404 from here too), so
-//! each one is recorded and can be hit by a fault. Processing order: fault, route, auth, body
-//! checks, merge.
+//! each one is recorded and can be hit by a fault. Processing order: fault, rate limit, route,
+//! auth, body checks, merge.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +16,7 @@ use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
 use crate::faults::{Fault, standard_message};
+use crate::rate_limit::retry_after_seconds;
 use crate::responses;
 use crate::server::ConnectionAbort;
 use crate::state::{EmulatorState, RecordedRequest, StoredUser};
@@ -56,9 +57,9 @@ pub(crate) async fn handle(State(state): State<EmulatorState>, request: Request)
                 return drop_connection(&parts).await;
             }
             FaultOutcome::Answer(response) => response,
-            FaultOutcome::Proceed => answer(&state, &parts, &raw_body, too_large),
+            FaultOutcome::Proceed => limited_or_answer(&state, &parts, &raw_body, too_large),
         },
-        None => answer(&state, &parts, &raw_body, too_large),
+        None => limited_or_answer(&state, &parts, &raw_body, too_large),
     };
     record.status = response.status().as_u16();
     state.record(record);
@@ -129,6 +130,29 @@ async fn drop_connection(parts: &Parts) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             "connection not droppable",
         ),
+    }
+}
+
+/// 429 with `Retry-After` when over the rate limit, else the API's own answer.
+fn limited_or_answer(
+    state: &EmulatorState,
+    parts: &Parts,
+    raw_body: &[u8],
+    too_large: bool,
+) -> Response {
+    match state.take_rate_token() {
+        Ok(()) => answer(state, parts, raw_body, too_large),
+        Err(wait) => {
+            let mut response = responses::message(
+                StatusCode::TOO_MANY_REQUESTS,
+                standard_message(StatusCode::TOO_MANY_REQUESTS),
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_seconds(wait)),
+            );
+            response
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<EmulatorState> {
         .route("/_emulator/requests", get(requests))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/faults", post(add_faults).delete(clear_faults))
+        .route("/_emulator/rate-limit", post(set_rate_limit))
 }
 
 async fn health() -> Response {
@@ -100,4 +101,25 @@ async fn add_faults(State(state): State<EmulatorState>, body: Bytes) -> Response
         state.set_fault_rate(rate);
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `{"per_second": N}` sets the rate limit (N API requests per second, then 429 with
+/// `Retry-After`); `{"per_second": null}` or 0 lifts it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitBody {
+    per_second: Option<u32>,
+}
+
+async fn set_rate_limit(State(state): State<EmulatorState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<RateLimitBody>(&body) {
+        Ok(limit) => {
+            state.set_rate_limit(limit.per_second);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => responses::message(
+            StatusCode::BAD_REQUEST,
+            &format!("expected {{\"per_second\": N or null}}: {e}"),
+        ),
+    }
 }

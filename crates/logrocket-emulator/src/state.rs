@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::body::IdentifyBody;
 use crate::config::EmulatorConfig;
 use crate::faults::{Fault, FaultPlan, FaultRate};
+use crate::rate_limit::RateLimit;
 
 /// A user as the emulator stores it, one per (org, app, user id).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +66,7 @@ struct Shared {
     users: Mutex<HashMap<UserKey, StoredUser>>,
     requests: Mutex<VecDeque<RecordedRequest>>,
     faults: Mutex<FaultPlan>,
+    rate_limit: Mutex<Option<RateLimit>>,
 }
 
 /// The emulator's shared state. Cloning is cheap: clones share the same state.
@@ -98,6 +100,7 @@ impl EmulatorState {
                 users: Mutex::new(HashMap::new()),
                 requests: Mutex::new(VecDeque::new()),
                 faults: Mutex::new(FaultPlan::default()),
+                rate_limit: Mutex::new(config.rate_limit.and_then(RateLimit::new)),
             }),
         }
     }
@@ -156,6 +159,28 @@ impl EmulatorState {
 
     pub(crate) fn next_fault(&self) -> Option<Fault> {
         lock(&self.shared.faults).next()
+    }
+
+    /// Sets the rate limit in API requests per second (`None` or 0: none), starting with a
+    /// full second's worth. It stays through `reset`, like the configuration it came from.
+    pub fn set_rate_limit(&self, per_second: Option<u32>) {
+        *lock(&self.shared.rate_limit) = per_second.and_then(RateLimit::new);
+    }
+
+    /// The rate limit in force, in API requests per second.
+    pub fn rate_limit(&self) -> Option<u32> {
+        lock(&self.shared.rate_limit)
+            .as_ref()
+            .map(RateLimit::per_second)
+    }
+
+    /// Takes a token for one API request; `Err` with the wait until the next when over the
+    /// rate limit.
+    pub(crate) fn take_rate_token(&self) -> Result<(), std::time::Duration> {
+        match lock(&self.shared.rate_limit).as_mut() {
+            Some(limit) => limit.take(std::time::Instant::now()),
+            None => Ok(()),
+        }
     }
 
     /// The API key this emulator accepts (`Authorization: token <key>`).
