@@ -44,6 +44,9 @@ pub struct ConnectionArgs {
     /// Attempts after the first for retryable failures (408, 429, 5xx, network).
     #[arg(long, default_value_t = logrocket_identify::DEFAULT_MAX_RETRIES)]
     pub max_retries: u32,
+    /// Send at most N requests per second (retries included), spaced evenly: for a known quota.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<f64>,
     /// Allow plain http:// to a host that is not loopback (the key travels unencrypted).
     #[arg(long)]
     pub allow_insecure_http: bool,

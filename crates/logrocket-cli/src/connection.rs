@@ -32,6 +32,9 @@ impl Connection {
         if let Some(concurrency) = concurrency {
             builder = builder.concurrency(concurrency);
         }
+        if let Some(per_second) = args.rate_limit {
+            builder = builder.rate_limit(per_second);
+        }
         let emulator = if args.emulator {
             let emulator = Emulator::start(EmulatorConfig::default())
                 .map_err(|e| CliError::usage(format!("cannot start the emulator: {e}")))?;

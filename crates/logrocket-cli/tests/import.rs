@@ -512,3 +512,35 @@ fn the_readme_first_command_imports_the_sample_of_1000_users() {
     assert!(outcome.stderr.contains("\"revenue\""), "{}", outcome.stderr);
     assert!(!scratch.path().join("rejects.jsonl").exists());
 }
+
+/// `--rate-limit` keeps an import under a server's own limit: nothing refused, no retries spent.
+#[test]
+fn rate_limit_keeps_an_import_under_the_servers_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = emulator();
+    emulator.state().set_rate_limit(Some(20));
+    let rows: String = (0..30).map(|i| format!("r{i},Row {i}\n")).collect();
+    let file = write_file(dir.path(), "paced.csv", &format!("user_id,name\n{rows}"));
+    let mut command = logrocket(dir.path());
+    command.arg("import").arg(&file).args([
+        "--no-progress",
+        "--rate-limit",
+        "15",
+        "--max-retries",
+        "0",
+    ]);
+    command.args(connection_flags(&emulator));
+    run(command, None).expect_code(0);
+    assert_eq!(emulator.state().users().len(), 30);
+    assert!(emulator.state().requests().iter().all(|r| r.status == 200));
+
+    let mut refused = logrocket(dir.path());
+    refused
+        .arg("import")
+        .arg(&file)
+        .args(["--no-progress", "--rate-limit", "0"]);
+    refused.args(connection_flags(&emulator));
+    let outcome = run(refused, None);
+    outcome.expect_code(2);
+    assert!(outcome.stderr.contains("rate limit"), "{}", outcome.stderr);
+}

@@ -13,6 +13,7 @@ use http_body_util::Full;
 use crate::config::{ClientBuilder, ClientConfig, check_base_url};
 use crate::engine::delivery::Delivery;
 use crate::error::{Error, Result};
+use crate::pace::Pacer;
 use crate::path::{push_segment, users_path};
 use crate::request::IdentifyRequest;
 use crate::retry::{SharedPause, backoff, is_retryable_status, parse_retry_after};
@@ -55,6 +56,8 @@ struct Inner {
     authorization: HeaderValue,
     user_agent: HeaderValue,
     pause: SharedPause,
+    /// The configured rate limit, shared by every request.
+    pacer: Option<Pacer>,
     /// Background delivery, started by the first `enqueue`.
     delivery: OnceLock<Delivery>,
     /// Set by `close`, even when nothing was ever enqueued.
@@ -121,6 +124,7 @@ impl Client {
             users_path(&config.org_id, &config.app_id)
         );
         let inner = Arc::new(Inner {
+            pacer: config.rate_limit.map(Pacer::new),
             config,
             transport,
             users_path,
@@ -173,6 +177,9 @@ impl Client {
         let mut retry = 0;
         loop {
             self.inner.pause.wait().await;
+            if let Some(pacer) = &self.inner.pacer {
+                pacer.wait().await;
+            }
             let attempt = tokio::time::timeout(
                 config.timeout,
                 self.attempt(uri.clone(), body.clone(), user_id),

@@ -32,6 +32,8 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// Requests in flight at once in `identify_many`.
     pub concurrency: usize,
+    /// Attempts per second at most, across every request of the client; `None`: no limit.
+    pub rate_limit: Option<f64>,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
     pub user_agent: String,
@@ -52,6 +54,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     max_retries: Option<u32>,
     concurrency: Option<usize>,
+    rate_limit: Option<f64>,
     initial_backoff: Option<Duration>,
     max_backoff: Option<Duration>,
     user_agent: Option<String>,
@@ -117,6 +120,14 @@ impl ClientBuilder {
 
     pub fn concurrency(mut self, in_flight: usize) -> Self {
         self.concurrency = Some(in_flight);
+        self
+    }
+
+    /// At most this many attempts per second, across every request of the client (single,
+    /// bulk and background, retries included): for a known quota. Attempts are spaced evenly,
+    /// so the server never sees a burst above the rate.
+    pub fn rate_limit(mut self, per_second: f64) -> Self {
+        self.rate_limit = Some(per_second);
         self
     }
 
@@ -211,6 +222,13 @@ impl ClientBuilder {
             return Err(Error::config("the timeout must be greater than zero"));
         }
         let concurrency = check_concurrency(self.concurrency.unwrap_or(DEFAULT_CONCURRENCY))?;
+        if let Some(rate) = self.rate_limit
+            && !(rate.is_finite() && rate > 0.0 && rate <= 1e9)
+        {
+            return Err(Error::config(format!(
+                "the rate limit must be a number of requests per second above 0, got {rate}"
+            )));
+        }
         if self.delivery.queue_capacity == 0 {
             return Err(Error::config(
                 "the queue capacity must be at least 1 update",
@@ -230,6 +248,7 @@ impl ClientBuilder {
             timeout,
             max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
             concurrency,
+            rate_limit: self.rate_limit,
             initial_backoff: self.initial_backoff.unwrap_or(DEFAULT_INITIAL_BACKOFF),
             max_backoff: self.max_backoff.unwrap_or(DEFAULT_MAX_BACKOFF),
             user_agent: match self.user_agent {

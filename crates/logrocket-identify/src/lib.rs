@@ -48,6 +48,7 @@ mod engine;
 mod error;
 mod json_input;
 pub mod limits;
+mod pace;
 mod path;
 mod prepared;
 mod request;
