@@ -27,6 +27,15 @@ cargo test --workspace --doc --locked
 step "examples run"
 cargo run --quiet --locked -p logrocket-identify --example identify
 
+step "the README's main job (import examples/users.csv into an embedded emulator) leaves the checkout clean"
+cargo run --quiet --locked -p logrocket-cli -- import examples/users.csv --emulator --no-progress
+# A clean run removes the rejects file it made (rejects files are git-ignored, so look for it).
+if [[ -e examples/users.csv.rejects.jsonl || -n "$(git status --porcelain -- examples)" ]]; then
+    git status --short -- examples
+    echo "FAIL: the main job changed or left files in examples/" >&2
+    exit 1
+fi
+
 step "Python: pip install ./bindings/python, pytest, mypy --strict"
 ./scripts/test-python.sh
 
