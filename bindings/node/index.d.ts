@@ -20,6 +20,15 @@ export interface ClientOptions {
   maxRetries?: number
   /** Requests in flight at once in `identifyMany`; default 16. */
   concurrency?: number
+  /**
+   * At most this many attempts per second (fractions allowed, e.g. 0.5), across every request
+   * of the client: `identify`, `identifyMany`, background delivery and retries alike. Attempts
+   * are spaced evenly (1 / rateLimit seconds apart), so the server never sees a burst above
+   * the rate; for a known quota. Default: no limit.
+   * @throws {ConfigError} from the constructor when it is not a finite number above 0
+   * ("configuration error: the rate limit must be a number of requests per second above 0, got 0").
+   */
+  rateLimit?: number
   initialBackoffMs?: number
   maxBackoffMs?: number
   /** Prepended to this library's own user agent. */
@@ -278,6 +287,12 @@ export interface EmulatorOptions {
   port?: number
   /** API requests remembered; default 10,000. */
   requestLogLimit?: number
+  /**
+   * API requests per second it serves before answering 429 with `Retry-After` (whole seconds,
+   * at least 1), as an API protects itself: a bucket of one second's worth of requests,
+   * refilled at that pace. 0 or left out: no limit. A RangeError unless a whole number.
+   */
+  rateLimit?: number
 }
 
 export type Fault = FaultInput
@@ -290,8 +305,16 @@ export declare class Emulator {
   static start(options?: EmulatorOptions): Promise<Emulator>
   readonly url: string
   readonly apiKey: string
+  /** The rate limit in force, in API requests per second; null when there is none. */
+  readonly rateLimit: number | null
+  /**
+   * Sets the rate limit (API requests per second, starting with a full second's worth); null
+   * or 0 removes it. `reset()` keeps it. @throws {RangeError} unless a whole number from 0.
+   */
+  setRateLimit(perSecond: number | null): void
   users(): Promise<StoredUser[]>
   requests(): Promise<RecordedRequest[]>
+  /** Forgets users and requests, and clears every fault; the rate limit stays. */
   reset(): void
   pushFaults(faults: Fault | Fault[]): void
   setFaultRate(probability?: number | null, fault?: Fault | null): void

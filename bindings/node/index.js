@@ -314,7 +314,7 @@ function configFromEnvAndOptions(options) {
   if (options === undefined || options === null) return undefined
   if (typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`)
   const { apiKey, appId, orgId, baseUrl, timeoutMs, maxRetries, concurrency, initialBackoffMs, maxBackoffMs, userAgent, allowInsecureHttp } = options
-  const { queueCapacity, queueMaxBytes, whenFull, enqueueTimeoutMs, coalesce } = options
+  const { queueCapacity, queueMaxBytes, whenFull, enqueueTimeoutMs, coalesce, rateLimit } = options
   const count = (value, what, max = 0xffffffff) => {
     if (value === undefined || value === null) return undefined
     if (!Number.isInteger(value) || value < 0 || value > max) {
@@ -335,11 +335,24 @@ function configFromEnvAndOptions(options) {
     timeoutMs: count(timeoutMs, 'timeoutMs'),
     maxRetries: count(maxRetries, 'maxRetries'),
     concurrency: count(concurrency, 'concurrency'),
+    rateLimit: perSecond(rateLimit),
     initialBackoffMs: count(initialBackoffMs, 'initialBackoffMs'),
     maxBackoffMs: count(maxBackoffMs, 'maxBackoffMs'),
     userAgent: optionalString(userAgent, 'userAgent'),
     allowInsecureHttp: allowInsecureHttp === undefined ? undefined : Boolean(allowInsecureHttp),
   }
+}
+
+/**
+ * `rateLimit` as the native f64. Only the type is checked here: any number, NaN and the
+ * infinities included, goes to the core, which alone decides which rates it takes.
+ */
+function perSecond(value) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number') {
+    throw jsConfigError(`rateLimit must be a number of requests per second, got ${describe(value)}`)
+  }
+  return value
 }
 
 /** Queues one row; returns whether another fits now. */
@@ -611,6 +624,19 @@ function validate(userId, options) {
 
 const CONSTRUCTING = Symbol('constructing')
 
+/**
+ * The emulator's rate limit as the native u32. Checked here because napi converts a number to
+ * u32 the way JS's `>>> 0` does (-1 would become 4294967295, 2.5 would become 2), which would
+ * set a limit other than the one asked for.
+ */
+function emulatorRate(value) {
+  if (value === undefined || value === null) return undefined
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(`rateLimit must be a whole number of requests per second from 0 to 4294967295 (0: none), got ${String(value)}`)
+  }
+  return value
+}
+
 /** A local emulator of the API in this process, for tests: `await Emulator.start()`. */
 class Emulator {
   #native
@@ -620,10 +646,18 @@ class Emulator {
     this.#native = handle
   }
 
-  /** Starts serving on 127.0.0.1 (a free port unless `port` is given). Default key: "test". */
+  /**
+   * Starts serving on 127.0.0.1 (a free port unless `port` is given). Default key: "test".
+   * `rateLimit`: API requests per second before it answers 429 with Retry-After (default none).
+   */
   static async start(options) {
-    const { apiKey, port, requestLogLimit } = options ?? {}
-    const handle = await native.startEmulator({ apiKey: optionalString(apiKey, 'apiKey'), port, requestLogLimit })
+    const { apiKey, port, requestLogLimit, rateLimit } = options ?? {}
+    const handle = await native.startEmulator({
+      apiKey: optionalString(apiKey, 'apiKey'),
+      port,
+      requestLogLimit,
+      rateLimit: emulatorRate(rateLimit),
+    })
     return new Emulator(CONSTRUCTING, handle)
   }
 
@@ -653,7 +687,24 @@ class Emulator {
     return this.#native.requests()
   }
 
-  /** Forgets users and requests, and clears every fault. */
+  /**
+   * The emulator's rate limit in API requests per second, or null when it has none. Past it,
+   * an API request is answered 429 with Retry-After (whole seconds, at least 1) and recorded
+   * with status 429.
+   */
+  get rateLimit() {
+    return this.#native.rateLimit ?? null
+  }
+
+  /**
+   * Sets the rate limit in API requests per second, starting with a full second's worth of
+   * requests; null or 0 removes it. `reset()` leaves it in place.
+   */
+  setRateLimit(perSecond) {
+    this.#native.setRateLimit(emulatorRate(perSecond))
+  }
+
+  /** Forgets users and requests, and clears every fault; the rate limit stays. */
   reset() {
     this.#native.reset()
   }

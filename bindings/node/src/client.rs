@@ -29,6 +29,9 @@ pub struct ClientOptions {
     pub max_retries: Option<u32>,
     /// Requests in flight at once in `identifyMany`.
     pub concurrency: Option<u32>,
+    /// Attempts per second at most, across every request of the client. Passed to the core
+    /// as given (NaN and infinities included), so that it alone says which rates it takes.
+    pub rate_limit: Option<f64>,
     /// The first retry's backoff ceiling.
     pub initial_backoff_ms: Option<u32>,
     pub max_backoff_ms: Option<u32>,
@@ -86,6 +89,9 @@ fn builder(
     }
     if let Some(concurrency) = options.concurrency {
         builder = builder.concurrency(concurrency as usize);
+    }
+    if let Some(per_second) = options.rate_limit {
+        builder = builder.rate_limit(per_second);
     }
     if let Some(ms) = options.initial_backoff_ms {
         builder = builder.initial_backoff(millis(ms));

@@ -17,12 +17,16 @@ pub struct EmulatorOptions {
     pub port: Option<u32>,
     /// How many API requests to remember. Default 10,000.
     pub request_log_limit: Option<u32>,
+    /// API requests per second served before answering 429 with `Retry-After`; 0 or none:
+    /// no limit.
+    pub rate_limit: Option<u32>,
 }
 
 impl std::fmt::Debug for EmulatorOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmulatorOptions")
             .field("port", &self.port)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +117,7 @@ pub fn start_emulator<'env>(
         request_log_limit: options
             .request_log_limit
             .map_or(defaults.request_log_limit, |n| n as usize),
+        rate_limit: options.rate_limit,
         ..defaults
     };
     env.spawn_future(async move {
@@ -174,7 +179,20 @@ impl NativeEmulator {
             .collect()
     }
 
-    /// Forgets users and requests, and clears every fault.
+    /// The rate limit in force, in API requests per second; `null` when there is none.
+    #[napi(getter)]
+    pub fn rate_limit(&self) -> Option<u32> {
+        self.state.rate_limit()
+    }
+
+    /// Sets the rate limit in API requests per second (`null` or 0: none), starting with a
+    /// full second's worth of requests.
+    #[napi]
+    pub fn set_rate_limit(&self, per_second: Option<u32>) {
+        self.state.set_rate_limit(per_second);
+    }
+
+    /// Forgets users and requests, and clears every fault; the rate limit stays.
     #[napi]
     pub fn reset(&self) {
         self.state.reset();

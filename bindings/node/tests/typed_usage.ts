@@ -115,6 +115,22 @@ async function main(): Promise<void> {
   emu.setFaultRate()
   await emu.stop()
 
+  // Rate limits: the client's in requests per second (fractions allowed), the emulator's as a
+  // whole number, read back as a number or null.
+  const limited: Emulator = await Emulator.start({ rateLimit: 20 })
+  const paced = new Client({ apiKey: limited.apiKey, appId: 'acme/web', baseUrl: limited.url, rateLimit: 0.5 })
+  const limit: number | null = limited.rateLimit
+  limited.setRateLimit(5)
+  limited.setRateLimit(null)
+  // @ts-expect-error the rate limit is read here and set with setRateLimit
+  limited.rateLimit = 3
+  // @ts-expect-error a rate limit is a number of requests per second
+  new Client({ rateLimit: '20/s' })
+  // @ts-expect-error a rate limit is a number
+  await Emulator.start({ rateLimit: true })
+  await limited.stop()
+  void [paced, limit]
+
   // @ts-expect-error a user id is a string
   await client.identify(42)
   // @ts-expect-error traits hold strings, numbers, bigints, booleans, Dates or null

@@ -43,13 +43,17 @@ impl std::fmt::Debug for NativeClient {
 impl NativeClient {
     fn describe(&self) -> String {
         format!(
-            "base_url={:?}, org_id={:?}, app_id={:?}, timeout={}, max_retries={}, concurrency={}",
+            "base_url={:?}, org_id={:?}, app_id={:?}, timeout={}, max_retries={}, concurrency={}, \
+             rate_limit={}",
             self.config.base_url,
             self.config.org_id,
             self.config.app_id,
             self.config.timeout.as_secs_f64(),
             self.config.max_retries,
-            self.config.concurrency
+            self.config.concurrency,
+            self.config
+                .rate_limit
+                .map_or_else(|| "None".to_owned(), |rate| rate.to_string())
         )
     }
 
@@ -193,7 +197,8 @@ impl NativeClient {
     #[pyo3(signature = (api_key=None, app_id=None, org_id=None, base_url=None, timeout=None,
                         max_retries=None, concurrency=None, allow_insecure_http=false,
                         queue_capacity=None, queue_max_bytes=None, when_full=None,
-                        enqueue_timeout=None, on_failure=None, exit_timeout=None))]
+                        enqueue_timeout=None, on_failure=None, exit_timeout=None,
+                        rate_limit=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -211,6 +216,7 @@ impl NativeClient {
         enqueue_timeout: Option<f64>,
         on_failure: Option<Py<PyAny>>,
         exit_timeout: Option<f64>,
+        rate_limit: Option<f64>,
     ) -> PyResult<Self> {
         let mut builder = ClientBuilder::from_env().allow_insecure_http(allow_insecure_http);
         if let Some(key) = api_key {
@@ -233,6 +239,11 @@ impl NativeClient {
         }
         if let Some(in_flight) = concurrency {
             builder = builder.concurrency(in_flight);
+        }
+        // Passed through as given: the core's check is the one rule (and message) for a bad
+        // rate, in every language.
+        if let Some(per_second) = rate_limit {
+            builder = builder.rate_limit(per_second);
         }
         if let Some(items) = queue_capacity {
             builder = builder.queue_capacity(items);
@@ -283,6 +294,11 @@ impl NativeClient {
     #[getter]
     fn concurrency(&self) -> usize {
         self.config.concurrency
+    }
+
+    #[getter]
+    fn rate_limit(&self) -> Option<f64> {
+        self.config.rate_limit
     }
 
     /// Sends one user and waits, with the GIL released.

@@ -40,14 +40,37 @@ fn fault(
     }
 }
 
+/// A rate limit from Python: a whole number of requests per second, where 0 (like `None`)
+/// means no limit. Taken as a wide integer so that a negative or huge value is a `ValueError`
+/// that says what is expected, not pyo3's bare overflow message.
+fn requests_per_second(per_second: Option<i64>) -> PyResult<Option<u32>> {
+    per_second
+        .map(|n| {
+            u32::try_from(n).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "rate_limit must be a whole number of requests per second from 0 to {} \
+                     (0 or None: no limit), got {n}",
+                    u32::MAX
+                ))
+            })
+        })
+        .transpose()
+}
+
 #[pymethods]
 impl NativeEmulator {
     #[new]
-    #[pyo3(signature = (api_key="test".to_owned(), request_log_limit=10_000))]
-    fn new(py: Python<'_>, api_key: String, request_log_limit: usize) -> PyResult<Self> {
+    #[pyo3(signature = (api_key="test".to_owned(), request_log_limit=10_000, rate_limit=None))]
+    fn new(
+        py: Python<'_>,
+        api_key: String,
+        request_log_limit: usize,
+        rate_limit: Option<i64>,
+    ) -> PyResult<Self> {
         let config = EmulatorConfig {
             api_key,
             request_log_limit,
+            rate_limit: requests_per_second(rate_limit)?,
             ..EmulatorConfig::default()
         };
         let emulator = py
@@ -148,6 +171,17 @@ impl NativeEmulator {
             fault: fault(status, retry_after, body, drop_connection, delay_ms),
         });
         self.state.set_fault_rate(rate);
+        Ok(())
+    }
+
+    #[getter]
+    fn rate_limit(&self) -> Option<u32> {
+        self.state.rate_limit()
+    }
+
+    #[pyo3(signature = (per_second))]
+    fn set_rate_limit(&self, per_second: Option<i64>) -> PyResult<()> {
+        self.state.set_rate_limit(requests_per_second(per_second)?);
         Ok(())
     }
 

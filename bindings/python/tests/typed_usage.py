@@ -114,10 +114,33 @@ async def async_background_part(emu: Emulator) -> int:
     return flushed.delivered + closed.pending
 
 
+def rate_part(emu: Emulator) -> int:
+    limit: Optional[int] = emu.rate_limit
+    assert limit is None
+    emu.set_rate_limit(1_000)
+    assert emu.rate_limit == 1_000
+    per_second: float = 200.0
+    with lr.Client(
+        api_key=emu.api_key, app_id="acme/web", base_url=emu.url, rate_limit=per_second
+    ) as c:
+        pace: Optional[float] = c.rate_limit
+        assert pace == per_second
+        sent = c.identify_many(rows(3, "typed-paced")).succeeded
+    emu.set_rate_limit(None)
+    try:
+        lr.AsyncClient(api_key=emu.api_key, app_id="acme/web", base_url=emu.url, rate_limit=0)
+    except lr.ConfigError as e:
+        assert "rate limit" in e.message
+    with Emulator(api_key="typed-limited", rate_limit=5) as limited:
+        assert limited.rate_limit == 5
+    return sent
+
+
 def main() -> int:
     with Emulator() as emu:
         done = sync_part(emu) + asyncio.run(async_part(emu))
         done += background_part(emu) + asyncio.run(async_background_part(emu))
+        assert rate_part(emu) == 3
         emu.fail_next(503, retry_after="1")
         emu.set_fault_rate(0.0)
         stored: int = len(emu.users())

@@ -90,6 +90,7 @@ class _ClientBase:
         enqueue_timeout: Optional[float] = None,
         on_failure: Optional[OnFailure] = None,
         exit_timeout: Optional[float] = None,
+        rate_limit: Optional[float] = None,
     ) -> None:
         if on_failure is not None and not callable(on_failure):
             raise TypeError(f"on_failure must be callable, got {type(on_failure).__name__}")
@@ -108,6 +109,7 @@ class _ClientBase:
             enqueue_timeout=enqueue_timeout,
             on_failure=_failure_reporter(on_failure),
             exit_timeout=exit_timeout,
+            rate_limit=rate_limit,
         )
 
     def __repr__(self) -> str:
@@ -125,6 +127,11 @@ class _ClientBase:
     @property
     def app_id(self) -> str:
         return self._native.app_id
+
+    @property
+    def rate_limit(self) -> Optional[float]:
+        """The client's own limit in requests per second, or ``None`` for no limit."""
+        return self._native.rate_limit
 
     def enqueue(
         self,
@@ -173,6 +180,12 @@ class Client(_ClientBase):
     what a full queue does; ``on_failure`` hears of every update that failed for good or was
     dropped; ``exit_timeout`` (seconds, default ``DEFAULT_CLOSE_TIMEOUT``) bounds the delivery
     of what is still pending when the interpreter exits.
+
+    ``rate_limit`` (requests per second, a float such as ``20`` or ``0.5``) caps the client's
+    attempts across everything it sends: ``identify``, ``identify_many``, background delivery
+    and their retries all take turns, evenly spaced, so a known quota is never exceeded and
+    no burst follows a quiet spell. Unset (``None``) means no limit; a value that is not a
+    finite number above 0 is a ConfigError.
     """
 
     def __enter__(self) -> Client:

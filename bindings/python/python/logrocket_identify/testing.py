@@ -17,10 +17,22 @@ from ._client import AsyncClient, Client
 
 class Emulator:
     """A real HTTP server on 127.0.0.1 (a free port), running in this process's background
-    with the API's routes, auth, validation, merge rules and fault injection."""
+    with the API's routes, auth, validation, merge rules and fault injection.
 
-    def __init__(self, api_key: str = "test", *, request_log_limit: int = 10_000) -> None:
-        self._native = _native.NativeEmulator(api_key, request_log_limit)
+    ``rate_limit`` (whole requests per second) makes it refuse, as a rate-limited API does,
+    every API request past that rate: 429 with ``Retry-After`` (whole seconds, at least 1),
+    recorded in ``requests()`` with status 429 and storing nothing. ``None`` or 0: no limit.
+    It allows a second's worth of requests at once, then one per ``1 / rate_limit`` seconds.
+    """
+
+    def __init__(
+        self,
+        api_key: str = "test",
+        *,
+        request_log_limit: int = 10_000,
+        rate_limit: Optional[int] = None,
+    ) -> None:
+        self._native = _native.NativeEmulator(api_key, request_log_limit, rate_limit)
 
     @property
     def url(self) -> str:
@@ -70,8 +82,18 @@ class Emulator:
         return self._native.request_count()
 
     def reset(self) -> None:
-        """Forgets users, requests and faults."""
+        """Forgets users, requests and faults. The rate limit stays as it is."""
         self._native.reset()
+
+    @property
+    def rate_limit(self) -> Optional[int]:
+        """The rate limit in force, in API requests per second, or ``None`` for no limit."""
+        return self._native.rate_limit
+
+    def set_rate_limit(self, per_second: Optional[int]) -> None:
+        """Changes the rate limit while serving; ``None`` or 0 removes it. A new limit starts
+        with a full second's worth of requests. A negative value is a ValueError."""
+        self._native.set_rate_limit(per_second)
 
     def fail_next(
         self,
