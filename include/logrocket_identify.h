@@ -654,6 +654,22 @@ enum lr_status lr_config_set_allow_insecure_http(struct lr_config *config,
                                                  struct lr_error **error);
 
 /**
+ * Limits the client to `per_second` attempts per second at most, across every request it makes
+ * (single, bulk and background, retries included), spaced evenly: for a known quota, so that
+ * the server never sees a burst above it. Unset (the default): no limit. Fractions are allowed
+ * (0.5: one attempt every two seconds). The value is checked by `lr_client_new`, like every
+ * other setting: one the core refuses (0, negative, NaN, infinite, or above 1e9) gives
+ * `LR_ERR_CONFIG` there, with the core's message; this call only records it.
+ *
+ * # Safety
+ *
+ * As `lr_config_set_timeout_ms`.
+ */
+enum lr_status lr_config_set_rate_limit(struct lr_config *config,
+                                        double per_second,
+                                        struct lr_error **error);
+
+/**
  * Sets how many updates the queue holds at most (the core's default applies when unset). 0 is
  * refused by `lr_client_new` (`LR_ERR_CONFIG`). When the queue is full, the `lr_when_full`
  * policy decides.
@@ -828,13 +844,39 @@ const char *lr_emulator_url(const struct lr_emulator *emulator);
 const char *lr_emulator_api_key(const struct lr_emulator *emulator);
 
 /**
- * Forgets every stored user and recorded request, and clears injected faults.
+ * Forgets every stored user and recorded request, and clears injected faults. The rate limit
+ * (`lr_emulator_set_rate_limit`) stays.
  *
  * # Safety
  *
  * `emulator` is a live emulator; `error` is `NULL` or valid for writing one pointer.
  */
 enum lr_status lr_emulator_reset(const struct lr_emulator *emulator, struct lr_error **error);
+
+/**
+ * Sets the emulator's own rate limit: past `per_second` API requests per second it answers
+ * 429 with a `Retry-After` header (whole seconds, at least 1) and records the request with
+ * that status, as a real API protecting itself would. 0 lifts the limit. Each call starts
+ * with a full second's worth of requests. The limit stays through `lr_emulator_reset`. To
+ * start an emulator with a limit, call this right after `lr_emulator_start`, before any client
+ * is pointed at it.
+ *
+ * # Safety
+ *
+ * `emulator` is a live emulator; `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_emulator_set_rate_limit(const struct lr_emulator *emulator,
+                                          uint32_t per_second,
+                                          struct lr_error **error);
+
+/**
+ * The emulator's rate limit in API requests per second; 0 when it has none, and for `NULL`.
+ *
+ * # Safety
+ *
+ * `emulator` is `NULL` or a live emulator.
+ */
+uint32_t lr_emulator_rate_limit(const struct lr_emulator *emulator);
 
 /**
  * How many API requests the emulator has recorded since it started or was reset (the log keeps

@@ -52,6 +52,12 @@ type Config struct {
 	Concurrency int
 	// AllowInsecureHTTP allows plain http:// to hosts that are not loopback.
 	AllowInsecureHTTP bool
+	// RateLimit caps the client at this many attempts per second, across every request it
+	// makes (Identify, IdentifyMany, background delivery, retries included), spaced evenly so
+	// that a server with a known quota never sees a burst above it. Fractions are allowed
+	// (0.5: one attempt every two seconds). 0 means no limit; any other value the core
+	// refuses (negative, NaN, infinite, above 1e9) makes New return its *ConfigError.
+	RateLimit float64
 
 	// Background delivery (Enqueue, Flush, Shutdown). Zero values keep the library's defaults.
 
@@ -156,6 +162,11 @@ func New(cfg Config) (*Client, error) {
 		C.lr_config_set_concurrency(config, C.size_t(max(cfg.Concurrency, 0)), nil)
 	}
 	C.lr_config_set_allow_insecure_http(config, C.bool(cfg.AllowInsecureHTTP), nil)
+	// Only the zero value is Go's own ("unset"); every other value, NaN included (NaN != 0), is
+	// the core's to judge, so its message is the one every language gives.
+	if cfg.RateLimit != 0 {
+		C.lr_config_set_rate_limit(config, C.double(cfg.RateLimit), nil)
+	}
 	C.lr_config_set_user_agent(config, cUserAgent, nil)
 	if err := setDelivery(config, cfg); err != nil {
 		return nil, err

@@ -56,7 +56,8 @@ func (e *Emulator) Config(app string) Config {
 	return Config{APIKey: e.apiKey, BaseURL: e.url, App: app}
 }
 
-// Reset forgets every user and recorded request.
+// Reset forgets every user and recorded request, and clears injected faults. The rate limit
+// (SetRateLimit) stays.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -153,6 +154,31 @@ func (e *Emulator) faults(body map[string]any) error {
 		return takeError(status, cerr)
 	}
 	return nil
+}
+
+// SetRateLimit makes the emulator enforce a rate limit of its own, as the real API protects
+// itself: past perSecond API requests per second it answers 429 with a Retry-After header
+// (whole seconds, at least 1), stores nothing, and records the request with status 429.
+// 0 lifts the limit. Each call starts with a full second's worth of requests. To start an
+// emulator with a limit, call it right after StartEmulator, before any client is pointed at
+// it. A closed emulator ignores it.
+func (e *Emulator) SetRateLimit(perSecond uint32) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.handle == nil {
+		return
+	}
+	C.lr_emulator_set_rate_limit(e.handle, C.uint32_t(perSecond), nil)
+}
+
+// RateLimit is the emulator's rate limit in API requests per second; 0 when it has none.
+func (e *Emulator) RateLimit() uint32 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.handle == nil {
+		return 0
+	}
+	return uint32(C.lr_emulator_rate_limit(e.handle))
 }
 
 // UserCount is how many users the emulator stores, across every app.

@@ -274,3 +274,23 @@ pub unsafe extern "C" fn lr_config_set_allow_insecure_http(
     // SAFETY: forwarded under the caller's guarantees.
     unsafe { update(config, error, |b| Ok(b.allow_insecure_http(allow))) }
 }
+
+/// Limits the client to `per_second` attempts per second at most, across every request it makes
+/// (single, bulk and background, retries included), spaced evenly: for a known quota, so that
+/// the server never sees a burst above it. Unset (the default): no limit. Fractions are allowed
+/// (0.5: one attempt every two seconds). The value is checked by `lr_client_new`, like every
+/// other setting: one the core refuses (0, negative, NaN, infinite, or above 1e9) gives
+/// `LR_ERR_CONFIG` there, with the core's message; this call only records it.
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_rate_limit(
+    config: *mut lr_config,
+    per_second: f64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { update(config, error, |b| Ok(b.rate_limit(per_second))) }
+}

@@ -121,7 +121,8 @@ pub unsafe extern "C" fn lr_emulator_api_key(emulator: *const lr_emulator) -> *c
     })
 }
 
-/// Forgets every stored user and recorded request, and clears injected faults.
+/// Forgets every stored user and recorded request, and clears injected faults. The rate limit
+/// (`lr_emulator_set_rate_limit`) stays.
 ///
 /// # Safety
 ///
@@ -138,6 +139,50 @@ pub unsafe extern "C" fn lr_emulator_reset(
             Ok(())
         })
     }
+}
+
+/// Sets the emulator's own rate limit: past `per_second` API requests per second it answers
+/// 429 with a `Retry-After` header (whole seconds, at least 1) and records the request with
+/// that status, as a real API protecting itself would. 0 lifts the limit. Each call starts
+/// with a full second's worth of requests. The limit stays through `lr_emulator_reset`. To
+/// start an emulator with a limit, call this right after `lr_emulator_start`, before any client
+/// is pointed at it.
+///
+/// # Safety
+///
+/// `emulator` is a live emulator; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_set_rate_limit(
+    emulator: *const lr_emulator,
+    per_second: u32,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        run(error, || {
+            // The state reads 0 as no limit too; `None` says so without relying on it.
+            let limit = (per_second > 0).then_some(per_second);
+            args::handle(emulator, "emulator")?
+                .inner
+                .state()
+                .set_rate_limit(limit);
+            Ok(())
+        })
+    }
+}
+
+/// The emulator's rate limit in API requests per second; 0 when it has none, and for `NULL`.
+///
+/// # Safety
+///
+/// `emulator` is `NULL` or a live emulator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_rate_limit(emulator: *const lr_emulator) -> u32 {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(0, || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }.map_or(0, |e| e.inner.state().rate_limit().unwrap_or(0))
+    })
 }
 
 /// How many API requests the emulator has recorded since it started or was reset (the log keeps

@@ -1,9 +1,11 @@
 /* C tests of background delivery (lr_client_enqueue, lr_client_flush, lr_client_close,
- * lr_client_counters, the full-queue policies, the failure callback), of the log callback and
- * of the bulk calls' concurrency argument, against the in-process emulator with injected
- * faults. Run under valgrind too (scripts/test-c.sh).
+ * lr_client_counters, the full-queue policies, the failure callback), of the log callback, of
+ * the bulk calls' concurrency argument and of rate limits (the client's and the emulator's),
+ * against the in-process emulator with injected faults. Run under valgrind too
+ * (scripts/test-c.sh).
  * Usage: test_delivery */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,6 +120,7 @@ typedef struct {
     size_t concurrency;        /* 0: the library's default */
     uint32_t max_retries;
     uint64_t timeout_ms;       /* 0: the library's default */
+    double rate_limit;         /* 0: none set */
     failure_log *log;
 } client_options;
 
@@ -136,6 +139,7 @@ static lr_client *client_with(const lr_emulator *emu, const char *app, client_op
         CHECK(lr_config_set_when_full(config, o.policy, o.block_timeout_ms, NULL) == LR_OK, "policy");
     if (o.concurrency) lr_config_set_concurrency(config, o.concurrency, NULL);
     if (o.timeout_ms) lr_config_set_timeout_ms(config, o.timeout_ms, NULL);
+    if (o.rate_limit > 0) CHECK(lr_config_set_rate_limit(config, o.rate_limit, NULL) == LR_OK, "rate limit");
     if (o.log) CHECK(lr_config_set_on_failure(config, record_failure, o.log, NULL) == LR_OK, "on_failure");
     if (lr_client_new(config, &client, &error) != LR_OK)
         fprintf(stderr, "client: %s\n", lr_error_message(error));
@@ -217,6 +221,9 @@ static void test_arguments(const lr_emulator *emu) {
     EXPECT_INVALID(lr_config_set_queue_max_bytes(NULL, 10, E), "config");
     EXPECT_INVALID(lr_config_set_when_full(NULL, LR_WHEN_FULL_ERROR, 0, E), "config");
     EXPECT_INVALID(lr_config_set_on_failure(NULL, record_failure, NULL, E), "config");
+    EXPECT_INVALID(lr_config_set_rate_limit(NULL, 10.0, E), "config");
+    EXPECT_INVALID(lr_emulator_set_rate_limit(NULL, 10, E), "emulator");
+    CHECK(lr_emulator_rate_limit(NULL) == 0, "rate limit of NULL");
     EXPECT_INVALID(lr_client_enqueue(NULL, request, E), "client");
     EXPECT_INVALID(lr_client_enqueue(client, NULL, E), "request");
     EXPECT_INVALID(lr_client_flush(NULL, 10, &summary, E), "client");
@@ -801,6 +808,129 @@ static void test_free_delivers(const lr_emulator *emu) {
     printf("ok   lr_client_free delivers pending updates before the client goes\n");
 }
 
+/* ---- Rate limits: the client's pacing and the emulator's 429 ---- */
+
+/* Sends `count` users "<prefix>-<i>" through lr_client_identify_many, 16 in flight. */
+static lr_report *send_users(const lr_client *client, const char *prefix, int count) {
+    lr_request **requests = calloc((size_t)count, sizeof *requests);
+    for (int i = 0; i < count; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%s-%d", prefix, i);
+        requests[i] = request_for(id, NULL, i);
+    }
+    lr_report *report = NULL;
+    lr_error *error = NULL;
+    CHECK(lr_client_identify_many(client, (const lr_request *const *)requests, (size_t)count, 16, &report,
+                                  &error) == LR_OK,
+          "identify_many: %s", lr_error_message(error));
+    lr_error_free(error);
+    for (int i = 0; i < count; i++) lr_request_free(requests[i]);
+    free(requests);
+    return report;
+}
+
+/* How many recorded requests the emulator answered with `status`. */
+static size_t recorded_with_status(const lr_emulator *emu, uint16_t status) {
+    size_t n = 0;
+    for (size_t i = 0; i < lr_emulator_request_count(emu); i++) {
+        lr_recorded_request *r = NULL;
+        if (lr_emulator_request(emu, i, &r, NULL) == LR_OK && lr_recorded_request_status(r) == status) n++;
+        lr_recorded_request_free(r);
+    }
+    return n;
+}
+
+static void test_rate_limit_config(const lr_emulator *emu) {
+    /* The setter only records the value; lr_client_new asks the core, whose message it gives. */
+    const double bad[] = {0.0, -1.0, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lr_config *config = NULL;
+        lr_client *client = NULL;
+        lr_error *error = NULL;
+        lr_config_new(false, &config, NULL);
+        lr_config_set_api_key(config, lr_emulator_api_key(emu), NULL);
+        lr_config_set_app(config, "acme/rate", NULL);
+        lr_config_set_base_url(config, lr_emulator_url(emu), NULL);
+        CHECK(lr_config_set_rate_limit(config, bad[i], NULL) == LR_OK, "setter refused %g", bad[i]);
+        lr_status status = lr_client_new(config, &client, &error);
+        CHECK(status == LR_ERR_CONFIG && client == NULL && same(lr_error_kind(error), "config") &&
+                  strstr(lr_error_api_message(error),
+                         "the rate limit must be a number of requests per second above 0, got ") ==
+                      lr_error_api_message(error),
+              "rate limit %g: %d %s", bad[i], (int)status, lr_error_message(error));
+        lr_error_free(error);
+        lr_client_free(client);
+        lr_config_free(config);
+    }
+    printf("ok   rate limits 0, -1, NaN and infinity: LR_ERR_CONFIG from lr_client_new, in the core's words\n");
+}
+
+static void test_client_rate_limit(const lr_emulator *emu) {
+    lr_emulator_reset(emu, NULL);
+    /* 21 attempts at 20 per second: the first goes at once, each next one 50 ms later, so the
+     * last cannot leave before 1 s (a little slack for the clock). Only a lower bound: a loaded
+     * machine, or valgrind, may make it slower. */
+    lr_client *client = client_with(emu, "paced", (client_options){.rate_limit = 20.0});
+    double start = now_ms();
+    lr_report *report = send_users(client, "paced", 21);
+    double took = now_ms() - start;
+    CHECK(lr_report_succeeded(report) == 21 && lr_report_failure_count(report) == 0, "%llu of 21 sent",
+          (unsigned long long)lr_report_succeeded(report));
+    CHECK(took >= 950, "21 users at 20 per second took %.0f ms", took);
+    lr_report_free(report);
+    lr_client_free(client);
+    printf("ok   a client limited to 20/s sends 21 users in %.0f ms (at least 1 s)\n", took);
+}
+
+static void test_emulator_rate_limit(const lr_emulator *emu) {
+    lr_emulator_reset(emu, NULL);
+    lr_error *error = NULL;
+    CHECK(lr_emulator_rate_limit(emu) == 0, "no limit at start: %u", lr_emulator_rate_limit(emu));
+    CHECK(lr_emulator_set_rate_limit(emu, 20, &error) == LR_OK, "set: %s", lr_error_message(error));
+    lr_error_free(error);
+    CHECK(lr_emulator_rate_limit(emu) == 20, "limit %u", lr_emulator_rate_limit(emu));
+
+    /* 100 requests with no pacing and no retries: the bucket holds 20 and refills at 20 per
+     * second, so some are refused with 429, each an API error the caller sees as such. (Under
+     * valgrind the run is slower, but 100 requests still outrun 20 per second by far.) */
+    lr_client *unpaced = client_with(emu, "limited", (client_options){0});
+    lr_report *report = send_users(unpaced, "burst", 100);
+    size_t refused = lr_report_failure_count(report);
+    CHECK(refused > 0 && lr_report_succeeded(report) + refused == 100, "%zu of 100 refused", refused);
+    size_t not_429 = 0;
+    for (size_t i = 0; i < refused; i++) {
+        const lr_error *e = lr_report_failure_error(report, i);
+        if (lr_error_status(e) != LR_ERR_API || lr_error_http_status(e) != 429 || !lr_error_retryable(e)) not_429++;
+    }
+    CHECK(not_429 == 0, "%zu failures were not a retryable 429", not_429);
+    CHECK(recorded_with_status(emu, 429) == refused && recorded_with_status(emu, 200) == 100 - refused,
+          "recorded %zu 429s and %zu 200s for %zu refused", recorded_with_status(emu, 429),
+          recorded_with_status(emu, 200), refused);
+    lr_report_free(report);
+    lr_client_free(unpaced);
+
+    /* After a rest the bucket is full again (the limit stays through a reset); a client paced
+     * below the limit is never refused. */
+    struct timespec rest = {.tv_sec = 1, .tv_nsec = 100 * 1000 * 1000};
+    nanosleep(&rest, NULL);
+    lr_emulator_reset(emu, NULL);
+    CHECK(lr_emulator_rate_limit(emu) == 20, "limit after reset %u", lr_emulator_rate_limit(emu));
+    lr_client *paced = client_with(emu, "limited", (client_options){.rate_limit = 15.0});
+    report = send_users(paced, "calm", 30);
+    CHECK(lr_report_succeeded(report) == 30, "paced: %llu of 30 sent, first failure: %s",
+          (unsigned long long)lr_report_succeeded(report),
+          lr_report_failure_count(report) ? lr_error_message(lr_report_failure_error(report, 0)) : "none");
+    CHECK(lr_emulator_request_count(emu) == 30 && recorded_with_status(emu, 200) == 30,
+          "paced: %zu requests, %zu answered 200", lr_emulator_request_count(emu), recorded_with_status(emu, 200));
+    lr_report_free(report);
+    lr_client_free(paced);
+
+    CHECK(lr_emulator_set_rate_limit(emu, 0, NULL) == LR_OK && lr_emulator_rate_limit(emu) == 0, "lifted");
+    lr_emulator_reset(emu, NULL);
+    printf("ok   an emulator limited to 20/s refused %zu of 100 unpaced requests with 429; 30 paced at 15/s all went through\n",
+           refused);
+}
+
 int main(void) {
     lr_emulator *emu = NULL;
     lr_error *error = NULL;
@@ -819,6 +949,9 @@ int main(void) {
     test_free_delivers(emu);
     test_threads(emu);
     test_many_with_faults(emu);
+    test_rate_limit_config(emu);
+    test_client_rate_limit(emu);
+    test_emulator_rate_limit(emu);
     lr_emulator_stop(emu);
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
