@@ -203,20 +203,10 @@ impl<P: Payload> Queue<P> {
                     return pushed;
                 }
             }
-            let wait = match deadline {
-                None => Duration::from_secs(3600),
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left,
-                    _ => return Pushed::Full(payload),
-                },
+            state = match self.wait_for_room(state, deadline) {
+                Some(state) => state,
+                None => return Pushed::Full(payload),
             };
-            state.blocked_for_room += 1;
-            state = self
-                .room
-                .wait_timeout(state, wait)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-            state.blocked_for_room -= 1;
         }
     }
 
@@ -320,21 +310,32 @@ impl<P: Payload> Queue<P> {
             if self.has_room_for(&state, 0) {
                 return Some(true);
             }
-            let wait = match deadline {
-                None => Duration::from_secs(3600),
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left,
-                    _ => return None,
-                },
-            };
-            state.blocked_for_room += 1;
-            state = self
-                .room
-                .wait_timeout(state, wait)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-            state.blocked_for_room -= 1;
+            state = self.wait_for_room(state, deadline)?;
         }
+    }
+
+    /// One wait on the room condition, up to `deadline` (`None`: an hour, then the caller
+    /// looks again); `None` once the deadline has passed.
+    fn wait_for_room<'a>(
+        &self,
+        mut state: MutexGuard<'a, State<P>>,
+        deadline: Option<Instant>,
+    ) -> Option<MutexGuard<'a, State<P>>> {
+        let wait = match deadline {
+            None => Duration::from_secs(3600),
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => left,
+                _ => return None,
+            },
+        };
+        state.blocked_for_room += 1;
+        let mut state = self
+            .room
+            .wait_timeout(state, wait)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        state.blocked_for_room -= 1;
+        Some(state)
     }
 
     /// Resolves once there is room or the queue closed; `false` when it closed.
