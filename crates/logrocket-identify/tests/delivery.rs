@@ -437,3 +437,22 @@ async fn dropping_every_clone_still_delivers_what_is_pending() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// "Forever" is a deadline like any other: no timeout overflows a clock, whatever a binding
+/// passes on (C's UINT64_MAX milliseconds, Python's 1e18 seconds).
+#[test]
+fn waits_without_an_end_are_accepted() {
+    let emulator = emulator();
+    let client = builder(&emulator)
+        .when_full(WhenFull::Block(Duration::MAX))
+        .build_blocking()
+        .unwrap();
+    for i in 0..20 {
+        client
+            .enqueue(IdentifyRequest::new(format!("u{i}")))
+            .unwrap();
+    }
+    assert!(client.flush(Duration::MAX).completed);
+    assert!(client.close(Duration::MAX).completed);
+    assert_eq!(emulator.state().users().len(), 20);
+}

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -12,7 +12,7 @@ use futures::{Stream, StreamExt};
 use crate::client::Client;
 use crate::config::check_concurrency;
 use crate::engine::drive::{Sendable, drive};
-use crate::engine::queue::{Job, Limits, Payload, Pushed, Queue};
+use crate::engine::queue::{Job, Limits, Payload, Pushed, Queue, deadline_after};
 use crate::error::{Error, Result};
 use crate::prepared::BulkInput;
 use crate::user::User;
@@ -150,8 +150,7 @@ impl<T: Send + 'static> BulkFeeder<T> {
     /// Blocks until another input fits (`Some(true)`), the run is over (`Some(false)`), or
     /// `timeout` passes (`None`): callers that must look at signals wait in slices.
     pub fn wait_room_blocking(&self, timeout: Duration) -> Option<bool> {
-        self.queue
-            .wait_room_blocking(Some(Instant::now() + timeout))
+        self.queue.wait_room_blocking(deadline_after(timeout))
     }
 
     /// No more input: the run ends once every input pushed has its outcome.

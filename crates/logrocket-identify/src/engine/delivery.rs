@@ -6,7 +6,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -14,7 +14,7 @@ use crate::client::Client;
 use crate::engine::coalesce::PendingUpdate;
 use crate::engine::drive::{Sendable, drive};
 use crate::engine::options::{DeliveryFailure, FailureHook, WhenFull};
-use crate::engine::queue::{Job, Limits, Payload, Pushed, Queue};
+use crate::engine::queue::{Job, Limits, Payload, Pushed, Queue, deadline_after};
 use crate::error::{Error, Result, ValidationError};
 use crate::request::IdentifyRequest;
 
@@ -195,9 +195,7 @@ impl Delivery {
         };
         loop {
             let pushed = match self.when_full {
-                WhenFull::Block(wait) => self
-                    .queue
-                    .push_blocking(update, Some(Instant::now() + wait)),
+                WhenFull::Block(wait) => self.queue.push_blocking(update, deadline_after(wait)),
                 _ => self.queue.push(update, false).0,
             };
             match pushed {
@@ -262,7 +260,7 @@ impl Delivery {
         let target = self.queue.next_seq();
         let completed = self
             .queue
-            .wait_done_blocking(target, Instant::now() + timeout);
+            .wait_done_blocking(target, deadline_after(timeout));
         self.summary(completed)
     }
 

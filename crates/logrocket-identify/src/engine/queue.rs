@@ -47,6 +47,23 @@ pub(crate) struct InFlight {
     claimed: bool,
 }
 
+/// The deadline `timeout` from now; `None` (no deadline) when it lies beyond what an `Instant`
+/// can hold, as `Duration::MAX` or a caller's "forever" does.
+pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// How long one condition-variable wait may last: until `deadline`, or an hour when there is
+/// none (the waiter then looks again); `None` once the deadline has passed.
+fn time_left(deadline: Option<Instant>) -> Option<Duration> {
+    match deadline {
+        None => Some(Duration::from_secs(3600)),
+        Some(deadline) => deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero()),
+    }
+}
+
 /// How a push went.
 #[derive(Debug)]
 pub(crate) enum Pushed<P> {
@@ -314,20 +331,13 @@ impl<P: Payload> Queue<P> {
         }
     }
 
-    /// One wait on the room condition, up to `deadline` (`None`: an hour, then the caller
-    /// looks again); `None` once the deadline has passed.
+    /// One wait on the room condition, up to `deadline`; `None` once the deadline has passed.
     fn wait_for_room<'a>(
         &self,
         mut state: MutexGuard<'a, State<P>>,
         deadline: Option<Instant>,
     ) -> Option<MutexGuard<'a, State<P>>> {
-        let wait = match deadline {
-            None => Duration::from_secs(3600),
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => left,
-                _ => return None,
-            },
-        };
+        let wait = time_left(deadline)?;
         state.blocked_for_room += 1;
         let mut state = self
             .room
@@ -490,16 +500,15 @@ impl<P: Payload> Queue<P> {
     }
 
     /// Blocks until every job numbered below `target` is done, or `deadline`. True when done.
-    pub fn wait_done_blocking(&self, target: u64, deadline: Instant) -> bool {
+    pub fn wait_done_blocking(&self, target: u64, deadline: Option<Instant>) -> bool {
         let mut state = self.lock();
         Self::add_target(&mut state, target);
         let done = loop {
             if Self::done_before(&state, target) {
                 break true;
             }
-            let left = match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => left,
-                _ => break false,
+            let Some(left) = time_left(deadline) else {
+                break false;
             };
             state = self
                 .progress
