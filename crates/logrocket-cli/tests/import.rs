@@ -544,3 +544,25 @@ fn rate_limit_keeps_an_import_under_the_servers_limit() {
     outcome.expect_code(2);
     assert!(outcome.stderr.contains("rate limit"), "{}", outcome.stderr);
 }
+
+/// `--concurrency 0` is the core's configuration error, a usage error here; nothing is sent.
+#[test]
+fn a_concurrency_of_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = emulator();
+    let file = write_file(dir.path(), "one.csv", "user_id\nu1\n");
+    let mut command = logrocket(dir.path());
+    command
+        .arg("import")
+        .arg(&file)
+        .args(["--no-progress", "--concurrency", "0"]);
+    command.args(connection_flags(&emulator));
+    let outcome = run(command, None);
+    outcome.expect_code(2);
+    assert!(
+        outcome.stderr.contains("concurrency must be at least 1"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(emulator.state().requests().is_empty());
+}

@@ -225,3 +225,19 @@ fn the_blocking_client_is_shared_across_threads() {
     let error = client.identify(&IdentifyRequest::new("")).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Validation);
 }
+
+/// Concurrency 0 has one meaning wherever it is given: a configuration error, before anything
+/// is read or sent.
+#[tokio::test]
+async fn a_concurrency_of_zero_is_a_configuration_error() {
+    let emulator = emulator();
+    let client = builder(&emulator).build().unwrap();
+    let error = client
+        .identify_many(futures::stream::iter([user(1)]), Some(0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert_eq!(error.message(), "concurrency must be at least 1");
+    assert!(client.bulk_run(Some(0)).is_err());
+    assert!(emulator.state().requests().is_empty());
+}

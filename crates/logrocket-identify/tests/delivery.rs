@@ -456,3 +456,27 @@ fn waits_without_an_end_are_accepted() {
     assert!(client.close(Duration::MAX).completed);
     assert_eq!(emulator.state().users().len(), 20);
 }
+
+/// The queue is bounded in bytes as well as in updates: one update always fits, however large,
+/// but a second waits for room.
+#[test]
+fn the_queue_is_bounded_in_bytes_too() {
+    let emulator = emulator();
+    emulator.state().push_faults(vec![hang(1_000)]);
+    let client = builder(&emulator)
+        .concurrency(1)
+        .queue_capacity(1_000)
+        .queue_max_bytes(2_000)
+        .when_full(WhenFull::Error)
+        .build_blocking()
+        .unwrap();
+    client.enqueue(IdentifyRequest::new("first")).unwrap();
+    wait_until(|| client.counters().in_flight == 1);
+    let large = |user: &str| IdentifyRequest::new(user).name("n".repeat(1_000));
+    client.enqueue(large("a")).unwrap();
+    let error = client.enqueue(large("b")).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::QueueFull);
+    assert_eq!(client.counters().pending, 2);
+    assert!(client.flush(Duration::from_secs(10)).completed);
+    assert_eq!(emulator.state().users().len(), 2);
+}
