@@ -181,14 +181,16 @@ fn system_time_to_ms(at: SystemTime) -> i64 {
     }
 }
 
+/// The body on the wire: only what was given. `Traits` is whatever holds the traits and
+/// serialises as a JSON object (the request's map, or the delivery queue's sorted list).
 #[derive(Serialize)]
-struct WireBody<'a> {
+pub(crate) struct WireBody<'a, Traits> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+    pub name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
+    pub email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<i64>,
+    pub timestamp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    traits: Option<&'a BTreeMap<String, TraitValue>>,
+    pub traits: Option<Traits>,
 }

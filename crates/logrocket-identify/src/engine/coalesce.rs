@@ -14,7 +14,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::request::IdentifyRequest;
+use crate::request::{IdentifyRequest, WireBody};
 use crate::trait_value::TraitValue;
 
 /// An update waiting in the delivery queue: an [`IdentifyRequest`] in a compact form (boxed
@@ -106,19 +106,6 @@ impl PendingUpdate {
         self.traits = merge_sorted(std::mem::take(&mut self.traits), later.traits);
         Ok(())
     }
-}
-
-/// The body on the wire: the same shape `IdentifyRequest::encode_body` writes.
-#[derive(serde::Serialize)]
-struct WireBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    traits: Option<TraitsMap<'a>>,
 }
 
 /// A sorted trait list, written as a JSON object.
