@@ -9,6 +9,12 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# The network tests of every language go through a real forward proxy (tests/proxy/).
+if ! command -v tinyproxy >/dev/null; then
+    step "installing tinyproxy (the forward proxy of the network tests)"
+    apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null
+fi
+
 step "conformance vectors are up to date with their generator"
 python3 tests/vectors/generate.py --check
 

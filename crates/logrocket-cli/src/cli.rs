@@ -50,6 +50,22 @@ pub struct ConnectionArgs {
     /// Allow plain http:// to a host that is not loopback (the key travels unencrypted).
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// Send through this proxy (http://user:password@host:port), whatever HTTPS_PROXY says.
+    /// Without it, HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY apply, as for curl.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Ignore HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY.
+    #[arg(long)]
+    pub no_proxy_env: bool,
+    /// Also trust this CA certificate (a PEM file), on top of the system's; repeat for several.
+    #[arg(long, value_name = "PEM_FILE")]
+    pub ca_cert: Vec<String>,
+    /// Speak HTTP/1.1 even when the server offers HTTP/2.
+    #[arg(long)]
+    pub http1: bool,
+    /// Seconds allowed to open a connection, apart from --timeout.
+    #[arg(long, default_value_t = logrocket_identify::DEFAULT_CONNECT_TIMEOUT.as_secs_f64())]
+    pub connect_timeout: f64,
     /// Run against an emulator started in this process (no credentials needed), then print
     /// what it stored.
     #[arg(long)]
@@ -121,4 +137,13 @@ pub struct EmulatorArgs {
     /// rate limit would (a token bucket holding one second's worth).
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a throwaway CA made at start-up, as the
+    /// real API is only reached over HTTPS. The CA certificate's path is printed on the line
+    /// after the URL, for clients to trust (e.g. curl --cacert PATH URL/_emulator/health).
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the CA certificate (PEM) with --tls, kept after exit (default: a
+    /// temporary file, logrocket-emulator-ca-PID-PORT.pem, removed on Ctrl-C).
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    pub ca_cert_out: Option<PathBuf>,
 }

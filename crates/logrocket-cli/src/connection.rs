@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use logrocket_emulator::{Emulator, EmulatorConfig};
-use logrocket_identify::{Client, ClientBuilder, ENV_API_KEY, ENV_APP_ID};
+use logrocket_identify::{CaCert, Client, ClientBuilder, ENV_API_KEY, ENV_APP_ID};
 
 use crate::cli::ConnectionArgs;
 use crate::failure::CliError;
@@ -21,19 +21,25 @@ impl Connection {
     /// `concurrency`, when given, becomes the client's own: how many requests bulk calls keep
     /// in flight.
     pub fn open(args: &ConnectionArgs, concurrency: Option<usize>) -> Result<Connection, CliError> {
-        let mut builder =
-            ClientBuilder::new()
-                .timeout(Duration::try_from_secs_f64(args.timeout).map_err(|_| {
-                    CliError::usage("--timeout must be a positive number of seconds")
-                })?)
-                .max_retries(args.max_retries)
-                .allow_insecure_http(args.allow_insecure_http)
-                .user_agent(concat!("logrocket-cli/", env!("CARGO_PKG_VERSION")));
+        let mut builder = ClientBuilder::new()
+            .timeout(seconds(args.timeout, "--timeout")?)
+            .connect_timeout(seconds(args.connect_timeout, "--connect-timeout")?)
+            .max_retries(args.max_retries)
+            .allow_insecure_http(args.allow_insecure_http)
+            .proxy_from_env(!args.no_proxy_env)
+            .http1_only(args.http1)
+            .user_agent(concat!("logrocket-cli/", env!("CARGO_PKG_VERSION")));
         if let Some(concurrency) = concurrency {
             builder = builder.concurrency(concurrency);
         }
         if let Some(per_second) = args.rate_limit {
             builder = builder.rate_limit(per_second);
+        }
+        if let Some(proxy) = &args.proxy {
+            builder = builder.proxy(proxy);
+        }
+        for cert in &args.ca_cert {
+            builder = builder.ca_cert(CaCert::from_pem_or_path(cert));
         }
         let emulator = if args.emulator {
             let emulator = Emulator::start(EmulatorConfig::default())
@@ -66,4 +72,9 @@ impl Connection {
         let client = builder.build().map_err(CliError::from_sdk)?;
         Ok(Connection { client, emulator })
     }
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration, CliError> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| CliError::usage(format!("{flag} must be a positive number of seconds")))
 }

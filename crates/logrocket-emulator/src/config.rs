@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 
 /// Settings for an emulator instance.
 #[derive(Clone)]
@@ -19,6 +20,20 @@ pub struct EmulatorConfig {
     /// API's rate limit would (a token bucket holding one second's worth). `None` (the
     /// default) or 0: no limit.
     pub rate_limit: Option<u32>,
+    /// Serve HTTPS instead of plain HTTP. Default `false`.
+    ///
+    /// The real API is only reached over HTTPS, where clients negotiate HTTP/2 by ALPN and
+    /// verify certificates; this mode exercises those paths. Each start makes a throwaway CA
+    /// and a server certificate it signs for `localhost`, `127.0.0.1` and `::1` (and `host`
+    /// when that is a specific other address); clients trust the CA from
+    /// [`crate::Emulator::ca_cert_pem`] or the file at [`crate::Emulator::ca_cert_path`].
+    pub tls: bool,
+    /// Where to write the CA certificate (PEM) in TLS mode, for clients in other processes
+    /// (`curl --cacert`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, ...). Left in place on
+    /// shutdown, since the caller named it. Default `None`: a fresh file under
+    /// [`std::env::temp_dir`] named `logrocket-emulator-ca-<pid>-<port>.pem`, removed on
+    /// shutdown. Ignored when `tls` is off.
+    pub ca_cert_path: Option<PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -29,6 +44,8 @@ impl Default for EmulatorConfig {
             port: 0,
             request_log_limit: 10_000,
             rate_limit: None,
+            tls: false,
+            ca_cert_path: None,
         }
     }
 }
@@ -43,6 +60,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("port", &self.port)
             .field("request_log_limit", &self.request_log_limit)
             .field("rate_limit", &self.rate_limit)
+            .field("tls", &self.tls)
+            .field("ca_cert_path", &self.ca_cert_path)
             .finish()
     }
 }

@@ -8,7 +8,20 @@
 //! limit of its own (429 with `Retry-After` past N requests per second).
 //!
 //! Start one in-process with [`Emulator::start`], or serve it on a listener you own with
-//! [`serve`] (that is what `logrocket emulator` does).
+//! [`serve`] or [`serve_tls`] (that is what `logrocket emulator` does).
+//!
+//! # HTTPS mode
+//!
+//! The real API is only reached over HTTPS, where a client verifies the certificate and
+//! usually negotiates HTTP/2, so plain HTTP leaves those code paths untested. With
+//! [`EmulatorConfig::tls`] the emulator makes a throwaway CA on each start (a new key every
+//! time, never written to disk) and a server certificate it signs for `localhost`,
+//! `127.0.0.1` and `::1`, and serves TLS offering `h2` and `http/1.1` by ALPN.
+//! [`Emulator::url`] is then `https://...`; trust [`Emulator::ca_cert_pem`] in-process, or the
+//! file at [`Emulator::ca_cert_path`] from another process (`curl --cacert <path> <url>/...`).
+//! Each [`RecordedRequest::protocol`] says which HTTP version the request came over. Faults
+//! work as over plain HTTP, except that dropping a connection over HTTP/2 fails every request
+//! in flight on it. Plain mode (the default) serves HTTP/1.1 only, as before.
 
 mod body;
 mod config;
@@ -20,10 +33,12 @@ mod routes_api;
 mod routes_control;
 mod server;
 mod state;
+mod tls;
 mod validate;
 
 pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultRate};
 pub use in_process::Emulator;
-pub use server::serve;
+pub use server::{serve, serve_tls};
 pub use state::{EmulatorState, RecordedRequest, StoredUser};
+pub use tls::{CaCertFile, TlsCertificates};

@@ -44,6 +44,8 @@ pub(crate) async fn handle(State(state): State<EmulatorState>, request: Request)
             .uri
             .path_and_query()
             .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+        // `Version`'s Debug form is the protocol as written on the wire: "HTTP/1.1", "HTTP/2.0".
+        protocol: format!("{:?}", parts.version),
         headers: header_map(&parts.headers),
         body: String::from_utf8_lossy(&raw_body).into_owned(),
         status: 0,

@@ -48,6 +48,12 @@ pub struct RecordedRequest {
     pub method: String,
     /// The raw request target exactly as received: still percent-encoded, with the query if any.
     pub path: String,
+    /// The HTTP version it came over, as `http::Version` prints it: `"HTTP/1.1"`, or
+    /// `"HTTP/2.0"` when an HTTPS client negotiated HTTP/2. Lets a test check that a client
+    /// really uses the protocol it is configured for. Empty in a log read back from JSON
+    /// written before the field existed.
+    #[serde(default)]
+    pub protocol: String,
     /// Headers by lowercased name; repeated headers are joined with `", "`.
     pub headers: BTreeMap<String, String>,
     /// The body, decoded as UTF-8 with invalid bytes replaced.

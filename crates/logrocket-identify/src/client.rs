@@ -6,18 +6,18 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
-use http::{Method, Request, StatusCode, Uri};
-use http_body_util::Full;
+use http::StatusCode;
+use http::header::RETRY_AFTER;
 
 use crate::config::{ClientBuilder, ClientConfig, check_base_url};
+use crate::engine::adaptive::{Adaptive, Signal};
 use crate::engine::delivery::Delivery;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TransportReason};
 use crate::pace::Pacer;
 use crate::path::{push_segment, users_path};
 use crate::request::IdentifyRequest;
 use crate::retry::{SharedPause, backoff, is_retryable_status, parse_retry_after};
-use crate::transport::{Endpoint, Transport};
+use crate::transport::Transport;
 use crate::user::{User, error_message};
 
 /// Sends identify requests. Cheap to clone: clones share one connection pool and one
@@ -50,14 +50,14 @@ impl Drop for Owner {
 struct Inner {
     config: ClientConfig,
     transport: Transport,
-    /// The base URL's path and `/v1/orgs/<org>/apps/<app>/users/`, encoded once: only the user
-    /// id changes from request to request.
-    users_path: String,
-    authorization: HeaderValue,
-    user_agent: HeaderValue,
+    /// The base URL and `/v1/orgs/<org>/apps/<app>/users/`, encoded once: only the user id
+    /// changes from request to request.
+    users_url: String,
     pause: SharedPause,
     /// The configured rate limit, shared by every request.
     pacer: Option<Pacer>,
+    /// How many requests to keep in flight and how fast to send, learned from the answers.
+    adaptive: Adaptive,
     /// Background delivery, started by the first `enqueue`.
     delivery: OnceLock<Delivery>,
     /// Set by `close`, even when nothing was ever enqueued.
@@ -91,6 +91,25 @@ enum Attempt {
     },
 }
 
+impl Attempt {
+    /// What this attempt says about the server's load.
+    fn signal(&self) -> Signal {
+        let error = match self {
+            Attempt::Done(Ok(_)) => return Signal::Answered,
+            Attempt::Done(Err(error)) | Attempt::Retry { error, .. } => error,
+        };
+        match error {
+            Error::Api { status: 429, .. } => Signal::Overloaded(match self {
+                Attempt::Retry { retry_after, .. } => *retry_after,
+                Attempt::Done(_) => None,
+            }),
+            Error::Api { .. } => Signal::Answered,
+            Error::Timeout { .. } => Signal::TimedOut,
+            _ => Signal::Nothing,
+        }
+    }
+}
+
 impl Client {
     /// A builder with nothing set; see also [`Client::from_env`].
     pub fn builder() -> ClientBuilder {
@@ -105,31 +124,17 @@ impl Client {
 
     /// A client for a checked configuration.
     pub fn new(config: ClientConfig) -> Result<Client> {
-        let mut authorization =
-            HeaderValue::from_str(&format!("token {}", config.api_key.expose_secret()))
-                .map_err(|_| Error::config("the API key is not valid in an HTTP header"))?;
-        // Marks the header so hyper's own debug output leaves it out.
-        authorization.set_sensitive(true);
-        let user_agent = HeaderValue::from_str(&config.user_agent)
-            .map_err(|_| Error::config("the user agent is not valid in an HTTP header"))?;
         // The builder checked the base URL, but a configuration's fields are public: check it
         // here too, so plain http to a remote host is refused however the client is made.
         let base_url = check_base_url(&config.base_url, config.allow_insecure_http)?;
-        // Redirects are never followed (they would carry the key elsewhere; the API does not
-        // redirect), and no proxy is used.
-        let transport = Transport::new(Endpoint::parse(&base_url)?)?;
-        let users_path = format!(
-            "{}{}",
-            transport.endpoint().base_path,
-            users_path(&config.org_id, &config.app_id)
-        );
+        let transport = Transport::new(&config)?;
+        let users_url = format!("{base_url}{}", users_path(&config.org_id, &config.app_id));
         let inner = Arc::new(Inner {
-            pacer: config.rate_limit.map(Pacer::new),
+            pacer: config.rate_limit.map(|rate| Pacer::new(Some(rate))),
+            adaptive: Adaptive::new(config.adaptive_concurrency, config.concurrency),
             config,
             transport,
-            users_path,
-            authorization,
-            user_agent,
+            users_url,
             pause: SharedPause::default(),
             delivery: OnceLock::new(),
             closed: AtomicBool::new(false),
@@ -166,13 +171,17 @@ impl Client {
     /// Sends an encoded body for `user_id`, retrying as configured.
     pub(crate) async fn send_body(&self, user_id: &str, body: Bytes) -> Result<User> {
         let config = &self.inner.config;
-        let mut path = String::with_capacity(self.inner.users_path.len() + user_id.len());
-        path.push_str(&self.inner.users_path);
-        push_segment(&mut path, user_id);
-        // Every byte of the path is an unreserved character or a percent escape, which a URI
-        // path always accepts; map the error anyway rather than panic.
-        let uri = Uri::try_from(path).map_err(|e| Error::Transport {
-            message: format!("cannot build the request path: {e}"),
+        let mut url = String::with_capacity(self.inner.users_url.len() + user_id.len());
+        url.push_str(&self.inner.users_url);
+        push_segment(&mut url, user_id);
+        // Every byte of the path is an unreserved character or a percent escape, which a URL
+        // path always accepts; map the error anyway rather than panic (and leave the URL, which
+        // holds the user id, out of the message).
+        let url = reqwest::Url::parse(&url).map_err(|e| {
+            Error::transport(
+                TransportReason::Other,
+                format!("cannot build the request URL: {e}"),
+            )
         })?;
         let mut retry = 0;
         loop {
@@ -180,9 +189,11 @@ impl Client {
             if let Some(pacer) = &self.inner.pacer {
                 pacer.wait().await;
             }
+            self.inner.adaptive.pace().await;
+            let in_flight = self.inner.adaptive.start();
             let attempt = tokio::time::timeout(
                 config.timeout,
-                self.attempt(uri.clone(), body.clone(), user_id),
+                self.attempt(url.clone(), body.clone(), user_id),
             )
             .await
             .unwrap_or_else(|_| Attempt::Retry {
@@ -192,6 +203,7 @@ impl Client {
                 },
                 retry_after: None,
             });
+            in_flight.finish(attempt.signal());
             let (error, retry_after) = match attempt {
                 Attempt::Done(result) => return result,
                 Attempt::Retry { error, .. } if retry >= config.max_retries => return Err(error),
@@ -214,6 +226,11 @@ impl Client {
             retry += 1;
             self.inner.retried.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// How many requests the engine may keep in flight now: the adaptive limit, at most `cap`.
+    pub(crate) fn in_flight_limit(&self, cap: usize) -> usize {
+        self.inner.adaptive.limit(cap)
     }
 
     /// Background delivery, if it was started.
@@ -254,23 +271,16 @@ impl Client {
         self.inner.retried.load(Ordering::Relaxed)
     }
 
-    async fn attempt(&self, uri: Uri, body: Bytes, user_id: &str) -> Attempt {
-        let inner = &self.inner;
-        let mut http_request = Request::new(Full::new(body));
-        *http_request.method_mut() = Method::PUT;
-        *http_request.uri_mut() = uri;
-        let headers = http_request.headers_mut();
-        headers.insert(AUTHORIZATION, inner.authorization.clone());
-        headers.insert(USER_AGENT, inner.user_agent.clone());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let response = match inner.transport.send(http_request).await {
+    async fn attempt(&self, url: reqwest::Url, body: Bytes, user_id: &str) -> Attempt {
+        let response = match self.inner.transport.put(url, body).await {
             Ok(response) => response,
-            Err(error) => {
+            Err(error) if error.is_retryable() => {
                 return Attempt::Retry {
                     error,
                     retry_after: None,
                 };
             }
+            Err(error) => return Attempt::Done(Err(error)),
         };
         let status = response.status;
         let retry_after = response

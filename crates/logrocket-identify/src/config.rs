@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::api_key::ApiKey;
 use crate::engine::options::{DeliveryConfig, DeliveryFailure, FailureHook, WhenFull};
 use crate::error::{Error, Result};
+use crate::network::{CaCert, NetworkConfig, ProxyUrl};
 
 pub const ENV_API_KEY: &str = "LOGROCKET_API_KEY";
 pub const ENV_APP_ID: &str = "LOGROCKET_APP_ID";
@@ -14,7 +15,10 @@ pub const ENV_BASE_URL: &str = "LOGROCKET_BASE_URL";
 pub const DEFAULT_BASE_URL: &str = "https://api.logrocket.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
-pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The most requests in flight at once. With adaptive concurrency (the default) this is a
+/// ceiling the engine reaches only while the server answers fast: enough for 10,000 updates a
+/// second over a 50 ms round trip.
+pub const DEFAULT_CONCURRENCY: usize = 512;
 pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -30,8 +34,12 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Attempts after the first for retryable failures.
     pub max_retries: u32,
-    /// Requests in flight at once in `identify_many`.
+    /// The most requests in flight at once (bulk and background); with
+    /// `adaptive_concurrency`, the ceiling of the adaptive limit.
     pub concurrency: usize,
+    /// Whether the engine finds the server's pace itself: requests in flight grow while
+    /// answers stay fast and shrink on 429s or rising latency, and a 429 sets a send rate.
+    pub adaptive_concurrency: bool,
     /// Attempts per second at most, across every request of the client; `None`: no limit.
     pub rate_limit: Option<f64>,
     pub initial_backoff: Duration,
@@ -40,6 +48,8 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     /// Background delivery (`enqueue`): queue limits, full-queue policy, on-failure hook.
     pub delivery: DeliveryConfig,
+    /// Proxy, trusted certificates, HTTP version, connect timeout.
+    pub network: NetworkConfig,
 }
 
 /// Builds a [`ClientConfig`] (and from it a client). Settings left unset fall back to the
@@ -54,12 +64,16 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     max_retries: Option<u32>,
     concurrency: Option<usize>,
+    fixed_concurrency: bool,
     rate_limit: Option<f64>,
     initial_backoff: Option<Duration>,
     max_backoff: Option<Duration>,
     user_agent: Option<String>,
     allow_insecure_http: bool,
     delivery: DeliveryConfig,
+    /// Kept as given until `into_config`, which reports a bad one.
+    proxy: Option<String>,
+    network: NetworkConfig,
 }
 
 impl ClientBuilder {
@@ -118,8 +132,18 @@ impl ClientBuilder {
         self
     }
 
+    /// The most requests in flight at once (default [`DEFAULT_CONCURRENCY`]); see
+    /// [`ClientBuilder::fixed_concurrency`].
     pub fn concurrency(mut self, in_flight: usize) -> Self {
         self.concurrency = Some(in_flight);
+        self
+    }
+
+    /// Keeps exactly `concurrency` requests in flight, rather than adapting to the server's
+    /// pace (the default: start at 16, grow while answers stay fast, back off on 429s and
+    /// rising latency, never past `concurrency`).
+    pub fn fixed_concurrency(mut self, fixed: bool) -> Self {
+        self.fixed_concurrency = fixed;
         self
     }
 
@@ -152,6 +176,40 @@ impl ClientBuilder {
     /// travel in clear text.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Sends every request through this proxy (`http://user:password@host:port`), whatever
+    /// the environment says; `NO_PROXY` still applies unless [`ClientBuilder::proxy_from_env`]
+    /// is off. The credentials are kept as secret as the key.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Whether the proxy environment variables apply: `HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`, in either case (default: yes, as curl does).
+    pub fn proxy_from_env(mut self, honour: bool) -> Self {
+        self.network.proxy_from_env = honour;
+        self
+    }
+
+    /// Trusts this CA too (PEM text or a PEM file; see [`CaCert::from_pem_or_path`]), on top of
+    /// the system's trust store and Mozilla's roots. May be called more than once.
+    pub fn ca_cert(mut self, cert: CaCert) -> Self {
+        self.network.ca_certs.push(cert);
+        self
+    }
+
+    /// Speaks HTTP/1.1 even to a server that offers HTTP/2 (default: HTTP/2 when offered).
+    pub fn http1_only(mut self, only: bool) -> Self {
+        self.network.http1_only = only;
+        self
+    }
+
+    /// How long opening a connection may take (default 5 s), apart from the attempt timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.network.connect_timeout = timeout;
         self
     }
 
@@ -239,6 +297,13 @@ impl ClientBuilder {
                 "the queue's byte limit must be at least 1 byte",
             ));
         }
+        if self.network.connect_timeout.is_zero() {
+            return Err(Error::config(
+                "the connect timeout must be greater than zero",
+            ));
+        }
+        let mut network = self.network;
+        network.proxy = self.proxy.as_deref().map(ProxyUrl::parse).transpose()?;
         let own_agent = concat!("logrocket-identify/", env!("CARGO_PKG_VERSION"));
         Ok(ClientConfig {
             api_key,
@@ -248,6 +313,7 @@ impl ClientBuilder {
             timeout,
             max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
             concurrency,
+            adaptive_concurrency: !self.fixed_concurrency,
             rate_limit: self.rate_limit,
             initial_backoff: self.initial_backoff.unwrap_or(DEFAULT_INITIAL_BACKOFF),
             max_backoff: self.max_backoff.unwrap_or(DEFAULT_MAX_BACKOFF),
@@ -257,6 +323,7 @@ impl ClientBuilder {
             },
             allow_insecure_http: self.allow_insecure_http,
             delivery: self.delivery,
+            network,
         })
     }
 }

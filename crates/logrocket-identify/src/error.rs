@@ -46,6 +46,67 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// Why a request could not be delivered, for transport errors: the same names in every binding
+/// (Python `TransportError.reason`, Node `err.reason`, C `lr_error_transport_reason`, Go
+/// `TransportError.Reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportReason {
+    /// The host name did not resolve. Not retried: a name that does not exist will not start
+    /// existing between two attempts, and a typo should fail fast.
+    Dns,
+    /// No connection could be opened (refused, unreachable, or the connect timeout passed).
+    /// Retried.
+    Connect,
+    /// The TLS handshake failed: most often a certificate that is not trusted (add the CA that
+    /// signed it) or does not name the host. Not retried.
+    Tls,
+    /// The proxy refused: it wants credentials or did not accept the ones given (407), or it
+    /// would not open a tunnel to the API. Not retried.
+    Proxy,
+    /// The connection was closed or reset before the answer was read in full. Retried.
+    Reset,
+    /// The server (or something in between) broke the HTTP protocol. Not retried.
+    Protocol,
+    /// The answer's body was larger than any answer of the API could be (over 4 MiB): a
+    /// misconfigured proxy or server, say. Not retried.
+    BodyTooLarge,
+    /// Anything else. Retried, as a failure of the network is more likely than not passing.
+    Other,
+}
+
+impl TransportReason {
+    /// The lower-case name used by every binding: `dns`, `connect`, `tls`, `proxy`, `reset`,
+    /// `protocol`, `body_too_large`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportReason::Dns => "dns",
+            TransportReason::Connect => "connect",
+            TransportReason::Tls => "tls",
+            TransportReason::Proxy => "proxy",
+            TransportReason::Reset => "reset",
+            TransportReason::Protocol => "protocol",
+            TransportReason::BodyTooLarge => "body_too_large",
+            TransportReason::Other => "other",
+        }
+    }
+
+    /// Whether another attempt could succeed: refused, reset and unknown failures yes; a name
+    /// that does not resolve, an untrusted certificate, a proxy's refusal, a broken protocol
+    /// and an oversized answer no.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            TransportReason::Connect | TransportReason::Reset | TransportReason::Other
+        )
+    }
+}
+
+impl fmt::Display for TransportReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An input that breaks one of the API's rules, caught before anything was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
@@ -110,9 +171,14 @@ pub enum Error {
         /// Whether the status is one the client retries (408, 429, 5xx).
         retryable: bool,
     },
-    /// The request could not be delivered (connection refused or reset, TLS, ...).
-    #[error("transport error: {message}")]
-    Transport { message: String },
+    /// The request could not be delivered (a name that does not resolve, a connection refused
+    /// or reset, TLS, the proxy, ...). The message never holds the URL, the user id or any
+    /// credential.
+    #[error("transport error ({reason}): {message}")]
+    Transport {
+        reason: TransportReason,
+        message: String,
+    },
     /// Every attempt ran past the per-attempt timeout.
     #[error("request timed out after {timeout:?} on each of {attempts} attempt(s)")]
     Timeout { timeout: Duration, attempts: u32 },
@@ -147,7 +213,7 @@ impl Error {
         match self {
             Error::Validation(v) => v.message.clone(),
             Error::Api { message, .. } => message.clone(),
-            Error::Transport { message } => message.clone(),
+            Error::Transport { message, .. } => message.clone(),
             Error::Config(message) | Error::QueueFull(message) | Error::Closed(message) => {
                 message.clone()
             }
@@ -159,6 +225,14 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::Validation(v) => Some(&v.field),
+            _ => None,
+        }
+    }
+
+    /// Why the request could not be delivered, for transport errors.
+    pub fn transport_reason(&self) -> Option<TransportReason> {
+        match self {
+            Error::Transport { reason, .. } => Some(*reason),
             _ => None,
         }
     }
@@ -175,14 +249,22 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { retryable, .. } => *retryable,
+            Error::Transport { reason, .. } => reason.is_retryable(),
             // A full queue has room again once the engine catches up.
-            Error::Transport { .. } | Error::Timeout { .. } | Error::QueueFull(_) => true,
+            Error::Timeout { .. } | Error::QueueFull(_) => true,
             Error::Validation(_) | Error::Config(_) | Error::Closed(_) => false,
         }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config(message.into())
+    }
+
+    pub(crate) fn transport(reason: TransportReason, message: impl Into<String>) -> Self {
+        Error::Transport {
+            reason,
+            message: message.into(),
+        }
     }
 }
 

@@ -48,6 +48,7 @@ mod engine;
 mod error;
 mod json_input;
 pub mod limits;
+mod network;
 mod pace;
 mod path;
 mod prepared;
@@ -71,7 +72,8 @@ pub use engine::options::{
     DEFAULT_CLOSE_TIMEOUT, DEFAULT_ENQUEUE_BLOCK, DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES,
     DeliveryConfig, DeliveryFailure, FailureHook, WhenFull,
 };
-pub use error::{Error, ErrorKind, Result, ValidationError};
+pub use error::{Error, ErrorKind, Result, TransportReason, ValidationError};
+pub use network::{CaCert, DEFAULT_CONNECT_TIMEOUT, NetworkConfig, ProxyUrl};
 pub use path::{encode_segment, user_path};
 pub use prepared::{BulkInput, FailedInput, PreparedRequest};
 pub use request::IdentifyRequest;

@@ -1,6 +1,7 @@
-//! A fixed request rate for a client, for users who know their quota: every attempt of every
-//! request of the client (bulk, background or single) takes the next slot, one per
-//! `1 / per_second`, so the client never sends faster than that over any stretch of time.
+//! A request rate for a client: every attempt of every request of the client (bulk,
+//! background or single) takes the next slot, one per `1 / per_second`, so the client never
+//! sends faster than that over any stretch of time. A fixed rate is for users who know their
+//! quota; the adaptive engine sets one it learned from 429s.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -9,33 +10,58 @@ use tokio::time::Instant;
 
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    interval: Duration,
-    next_slot: Mutex<Option<Instant>>,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Debug)]
+struct Slots {
+    /// `None`: no limit.
+    interval: Option<Duration>,
+    next: Option<Instant>,
 }
 
 impl Pacer {
-    pub fn new(per_second: f64) -> Pacer {
+    /// A pacer for `per_second` attempts a second; `None`: no limit until `set_rate`.
+    pub fn new(per_second: Option<f64>) -> Pacer {
         Pacer {
-            interval: Duration::from_secs_f64(1.0 / per_second),
-            next_slot: Mutex::new(None),
+            slots: Mutex::new(Slots {
+                interval: per_second.map(interval_for),
+                next: None,
+            }),
         }
+    }
+
+    /// Changes the rate from the next slot on.
+    pub fn set_rate(&self, per_second: Option<f64>) {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots.interval = per_second.map(interval_for);
     }
 
     /// Waits for this attempt's slot. Slots are handed out in call order; a slot not used at
     /// its time is not saved up, so no burst follows a quiet spell.
     pub async fn wait(&self) {
         let slot = {
-            let mut next = self
-                .next_slot
+            let mut slots = self
+                .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(interval) = slots.interval else {
+                return;
+            };
             let now = Instant::now();
-            let slot = next.map_or(now, |at| at.max(now));
-            *next = Some(slot + self.interval);
+            let slot = slots.next.map_or(now, |at| at.max(now));
+            slots.next = Some(slot + interval);
             slot
         };
         tokio::time::sleep_until(slot).await;
     }
+}
+
+fn interval_for(per_second: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / per_second.max(1e-9))
 }
 
 #[cfg(test)]
@@ -44,7 +70,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn attempts_are_spaced_by_the_interval() {
-        let pacer = Pacer::new(10.0);
+        let pacer = Pacer::new(Some(10.0));
         let started = Instant::now();
         for _ in 0..5 {
             pacer.wait().await;

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use logrocket_identify::{Client, ErrorKind, IdentifyRequest};
+use logrocket_identify::{Client, ErrorKind, IdentifyRequest, TransportReason};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -141,7 +141,7 @@ fn self_signed_server_config() -> rustls::ServerConfig {
 }
 
 /// A certificate no trusted authority signed is refused before anything (the key included) is
-/// sent: the server sees a handshake and no request.
+/// sent: the server sees a handshake and no request, and no retry (it would fail alike).
 #[tokio::test]
 async fn an_untrusted_certificate_is_refused() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -149,8 +149,11 @@ async fn an_untrusted_certificate_is_refused() {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(self_signed_server_config()));
     let requests = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&requests);
+    let connections = Arc::new(AtomicUsize::new(0));
+    let handshakes = Arc::clone(&connections);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            handshakes.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
             let counted = Arc::clone(&counted);
             tokio::spawn(async move {
@@ -163,14 +166,27 @@ async fn an_untrusted_certificate_is_refused() {
             });
         }
     });
-    let client = client_for(&url);
+    let client = Client::builder()
+        .api_key("k")
+        .app("acme/web")
+        .base_url(&url)
+        .max_retries(3)
+        .build()
+        .unwrap();
     let error = client
         .identify(&IdentifyRequest::new("u"))
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert_eq!(
+        error.transport_reason(),
+        Some(TransportReason::Tls),
+        "{error}"
+    );
+    assert!(!error.is_retryable());
     assert!(error.message().contains("UnknownIssuer"), "{error}");
     assert_eq!(requests.load(Ordering::SeqCst), 0);
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
 }
 
 /// https:// to a server that does not speak TLS is a transport error naming the handshake.
@@ -190,7 +206,11 @@ async fn https_to_a_plain_server_is_a_transport_error() {
         .identify(&IdentifyRequest::new("u"))
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert_eq!(
+        error.transport_reason(),
+        Some(TransportReason::Tls),
+        "{error}"
+    );
     assert!(error.message().contains("TLS handshake"), "{error}");
 }
 
@@ -220,6 +240,79 @@ async fn an_oversized_answer_is_refused() {
         .identify(&IdentifyRequest::new("u"))
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
-    assert!(error.message().contains("length limit"), "{error}");
+    assert_eq!(
+        error.transport_reason(),
+        Some(TransportReason::BodyTooLarge),
+        "{error}"
+    );
+    assert!(error.message().contains("larger than 4 MiB"), "{error}");
+}
+
+/// A refused connection is worth retrying (the server may be restarting): every attempt is
+/// made, and the error says connect.
+#[tokio::test]
+async fn a_refused_connection_is_retried_and_says_connect() {
+    let closed = {
+        let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        spare.local_addr().unwrap()
+    };
+    let client = Client::builder()
+        .api_key("k")
+        .app("acme/web")
+        .base_url(format!("http://{closed}"))
+        .max_retries(2)
+        .initial_backoff(std::time::Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let error = client
+        .identify(&IdentifyRequest::new("secret-user"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.transport_reason(),
+        Some(TransportReason::Connect),
+        "{error}"
+    );
+    assert!(error.is_retryable());
+    let text = error.to_string();
+    assert!(
+        text.starts_with("transport error (connect): cannot connect to 127.0.0.1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("secret-user") && !text.contains("/v1/"),
+        "{text}"
+    );
+}
+
+/// A host name that does not exist fails fast, once, with the dns reason.
+#[tokio::test]
+async fn a_name_that_does_not_resolve_is_not_retried() {
+    let client = Client::builder()
+        .api_key("k")
+        .app("acme/web")
+        .base_url("https://no-such-host.invalid")
+        .max_retries(3)
+        .initial_backoff(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = client
+        .identify(&IdentifyRequest::new("u"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.transport_reason(),
+        Some(TransportReason::Dns),
+        "{error}"
+    );
+    assert!(!error.is_retryable());
+    assert!(
+        error
+            .to_string()
+            .contains("cannot resolve no-such-host.invalid"),
+        "{error}"
+    );
+    // A retry would have waited out the 5 s backoff first.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

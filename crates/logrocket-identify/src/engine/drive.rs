@@ -1,5 +1,6 @@
-//! The engine's sending loop: takes jobs from a queue and keeps up to `concurrency` requests in
-//! flight on one client (its connection pool, retry policy and shared `Retry-After` pause).
+//! The engine's sending loop: takes jobs from a queue and keeps requests in flight on one client
+//! (its connection pool, retry policy and shared `Retry-After` pause): as many as the client's
+//! adaptive limit allows (see `adaptive.rs`), never more than `concurrency`.
 //!
 //! The loop is a future, not a spawned task per request: a bulk run drives it inside the
 //! caller's own future, and background delivery spawns it once on the client's runtime.
@@ -33,7 +34,8 @@ pub(crate) async fn drive<P, F>(
 {
     let mut sending = FuturesUnordered::new();
     loop {
-        while sending.len() < concurrency {
+        let limit = client.in_flight_limit(concurrency);
+        while sending.len() < limit {
             match queue.pop() {
                 Next::Job(job) => sending.push(send(client, job)),
                 Next::Empty => break,
@@ -59,7 +61,7 @@ pub(crate) async fn drive<P, F>(
                     queue.complete(seq);
                 }
             }
-            () = queue.work_arrived(), if sending.len() < concurrency => {}
+            () = queue.work_arrived(), if sending.len() < limit => {}
         }
     }
 }

@@ -1,28 +1,26 @@
-//! HTTP/1.1 over hyper's client connections, with a keep-alive pool of its own.
+//! Sending a request and reading its answer, over reqwest.
 //!
-//! The client sends one kind of request to one host, so it needs none of what a general HTTP
-//! client does per request (URL parsing, redirect and proxy policies, a pool keyed by host):
-//! that work was a third of a bulk run's CPU time. What is left is the connection, TLS, and
-//! reading the answer.
+//! reqwest brings what real networks need: proxies (from the environment or the
+//! configuration), the system's trust store, HTTP/2 by ALPN, both address families raced
+//! (happy eyeballs), a pool of keep-alive connections, and a request that was never written
+//! on a pooled connection the server had just closed sent again on another without costing a
+//! retry. This module adds what the API client wants on top: answers read in full but capped,
+//! and every failure given a [`TransportReason`] that decides whether it is retried.
 
-mod connect;
-mod endpoint;
-mod pool;
+mod build;
+mod classify;
 
 use bytes::Bytes;
-use http::header::HOST;
-use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use tokio_rustls::TlsConnector;
+use http::{HeaderMap, StatusCode};
 
-use crate::error::{Error, Result};
-pub(crate) use endpoint::Endpoint;
-use pool::Pool;
+use crate::config::ClientConfig;
+use crate::error::{Error, Result, TransportReason};
+use classify::classify;
 
 /// The most of an answer's body that is read. The API answers with a small user object or an
 /// error message; a larger body (a misconfigured proxy, say) is an error rather than memory
 /// spent on it.
-const MAX_BODY: usize = 4 << 20;
+pub(crate) const MAX_ANSWER_BYTES: usize = 4 << 20;
 
 /// An answer, read in full.
 pub(crate) struct Reply {
@@ -32,96 +30,53 @@ pub(crate) struct Reply {
 }
 
 pub(crate) struct Transport {
-    endpoint: Endpoint,
-    tls: Option<TlsConnector>,
-    pool: Pool,
+    client: reqwest::Client,
 }
 
 impl Transport {
-    pub fn new(endpoint: Endpoint) -> Result<Transport> {
-        let tls = if endpoint.tls {
-            Some(connect::tls_connector()?)
-        } else {
-            None
-        };
+    /// The HTTP client for `config`: its proxy, trusted certificates, HTTP version and
+    /// timeouts, and the headers every request carries (the key's marked sensitive).
+    pub fn new(config: &ClientConfig) -> Result<Transport> {
         Ok(Transport {
-            endpoint,
-            tls,
-            pool: Pool::default(),
+            client: build::http_client(config)?,
         })
     }
 
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
-    /// Sends `request` (its URI the path alone) on an idle connection or a new one, and reads
-    /// the whole answer. Errors are transport errors; an answer of any status is a `Reply`.
-    pub async fn send(&self, mut request: Request<Full<Bytes>>) -> Result<Reply> {
-        request
-            .headers_mut()
-            .insert(HOST, self.endpoint.authority.clone());
-        loop {
-            let (mut sender, reused) = match self.pool.take() {
-                Some(sender) => (sender, true),
-                None => (
-                    connect::connect(&self.endpoint, self.tls.as_ref()).await?,
-                    false,
-                ),
-            };
-            if let Err(e) = sender.ready().await {
-                if reused {
-                    // Closed while it sat in the pool: try the next one.
-                    continue;
-                }
-                return Err(transport(&e));
-            }
-            match sender.try_send_request(request).await {
-                Ok(response) => {
-                    let (parts, body) = response.into_parts();
-                    let body = Limited::new(body, MAX_BODY)
-                        .collect()
-                        .await
-                        .map_err(|e| Error::Transport {
-                            message: format!("reading the answer: {}", describe(&*e)),
-                        })?
-                        .to_bytes();
-                    self.pool.put(sender);
-                    return Ok(Reply {
-                        status: parts.status,
-                        headers: parts.headers,
-                        body,
-                    });
-                }
-                Err(mut failed) => match failed.take_message() {
-                    // Never written: a pooled connection the server closed just then. Sending
-                    // it again elsewhere cannot repeat it, so it costs no retry.
-                    Some(unsent) if reused => request = unsent,
-                    _ => return Err(transport(failed.error())),
-                },
-            }
+    /// PUTs `body` to `url` and reads the whole answer. Errors are transport errors; an
+    /// answer of any status is a `Reply`.
+    pub async fn put(&self, url: reqwest::Url, body: Bytes) -> Result<Reply> {
+        let mut response = self
+            .client
+            .put(url)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = response.status();
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            // A proxy forwarding plain http answers 407 itself (the API never does), and may
+            // close the connection before its body is read: decide on the status alone.
+            return Err(classify::proxy_refused());
         }
-    }
-}
-
-fn transport(error: &hyper::Error) -> Error {
-    Error::Transport {
-        message: describe(error),
-    }
-}
-
-/// An error and its causes on one line. hyper's errors never hold the URL, so the user id in
-/// the path (PII) cannot reach a message.
-pub(crate) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(Error::transport(
+                    TransportReason::BodyTooLarge,
+                    format!(
+                        "the answer's body is larger than {} MiB, more than any answer of the \
+                         API; is something other than the API answering?",
+                        MAX_ANSWER_BYTES >> 20
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
         }
-        source = cause.source();
+        Ok(Reply {
+            status,
+            headers,
+            body: Bytes::from(body),
+        })
     }
-    text
 }

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: an emulator and a client pointed at it.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::time::Duration;
 
 use logrocket_emulator::{Emulator, EmulatorConfig, Fault};

@@ -1,0 +1,430 @@
+//! Adaptive concurrency: how many requests a client keeps in flight, and how fast it sends,
+//! found from the answers rather than configured.
+//!
+//! - **In flight.** The limit starts small and doubles every round trip while answers come
+//!   back fast and without a 429 (slow start, as TCP does), then grows by about one per round
+//!   trip. A round trip that takes much longer than the fastest seen (twice as long, plus 2 ms
+//!   of grace for a noisy loopback) means requests now wait in a queue at the server: the
+//!   limit shrinks by a tenth. A 429 or an attempt that timed out halves it. Each cut happens
+//!   at most once per round trip (only answers to requests sent after the last cut count), so
+//!   one burst of 429s is one cut, not a collapse to 1. The configured concurrency is the
+//!   ceiling.
+//! - **Rate.** A rate limit does not show in latency: a token bucket answers fast until it is
+//!   empty, then says 429. So 429s also set a send rate. From the first refused request's
+//!   send time to the moment its 429 arrives, the bucket was empty: what the server let
+//!   through of the requests sent in that stretch is what it refills. Once their answers are
+//!   in (when the `Retry-After` pause ends) the client sends at 95% of that rate. When that
+//!   stretch is too short to measure (microseconds on a loopback), the rate is what the server
+//!   let through between the previous burst's pause and this one (an overestimate by the
+//!   bucket's stock, still a bound that saves 429s). The client rising by about 1% a second while no 429 comes, so it finds the quota again after a
+//!   change with few 429s (the bucket's slack absorbs a small excess for a long time). The
+//!   in-flight limit is kept high enough for that rate.
+//!
+//! Other failures (a 500, a reset) say nothing about load and leave both alone. The state is
+//! the client's, shared by its bulk runs and background delivery: they reach the same server.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::pace::Pacer;
+
+/// Where the limit starts: small enough not to flood a server that allows little, and slow
+/// start reaches hundreds within a few round trips.
+const INITIAL_LIMIT: f64 = 16.0;
+/// A round trip this much slower than the fastest seen (plus [`LATENCY_GRACE`]) is queueing.
+const LATENCY_TOLERANCE: f64 = 2.0;
+const LATENCY_GRACE: Duration = Duration::from_millis(2);
+/// How often the fastest round trip is forgotten and measured again, so a path that got
+/// slower for good (a failover to a farther region) does not read as congestion forever.
+const BASELINE_WINDOW: Duration = Duration::from_secs(10);
+/// The fewest requests let through in a burst that a rate is learned from; fewer (a burst
+/// over a loopback round trip of microseconds) would be noise.
+const MIN_LET_THROUGH: u32 = 10;
+/// How long the answers of a burst may take to arrive, at least.
+const SETTLE: Duration = Duration::from_millis(50);
+/// The learned rate is this share of what the server let through while refusing.
+const RATE_MARGIN: f64 = 0.95;
+/// The learned rate rises by this factor every [`RATE_STEP`] without a 429: about 1% a second.
+const RATE_RISE: f64 = 1.001;
+const RATE_STEP: Duration = Duration::from_millis(100);
+
+/// The adaptive state of one client.
+#[derive(Debug)]
+pub(crate) struct Adaptive {
+    enabled: bool,
+    max: usize,
+    in_flight: AtomicUsize,
+    state: Mutex<State>,
+    /// The learned send rate, once a 429 taught one.
+    pacer: Pacer,
+}
+
+#[derive(Debug)]
+struct State {
+    limit: f64,
+    slow_start: bool,
+    baseline: Option<Duration>,
+    window_min: Option<Duration>,
+    window_started: Instant,
+    /// Answers to requests sent before this instant do not cut the limit again.
+    last_cut: Instant,
+    rate: Option<f64>,
+    last_rate_step: Instant,
+    /// The latest burst of 429s, until a rate is learned from it.
+    burst: Option<Burst>,
+    /// Successes of requests sent since the last burst's pause ended (`None` before any).
+    since_pause: Option<(Instant, u64)>,
+}
+
+/// Requests sent while the server's bucket was empty: from the first refused one's send time
+/// to the arrival of its 429.
+#[derive(Debug)]
+struct Burst {
+    from: Instant,
+    until: Instant,
+    let_through: u32,
+    /// When its answers are all in.
+    learn_at: Instant,
+    /// The rate let through since the previous burst's pause, if long enough to tell.
+    between: Option<f64>,
+}
+
+/// The shortest stretch between two bursts that a rate is learned from.
+const MIN_BETWEEN: Duration = Duration::from_millis(500);
+
+impl Adaptive {
+    /// `max`: the configured concurrency. Disabled: always `max`, and no learned rate.
+    pub fn new(enabled: bool, max: usize) -> Adaptive {
+        let now = Instant::now();
+        Adaptive {
+            enabled,
+            max,
+            in_flight: AtomicUsize::new(0),
+            state: Mutex::new(State {
+                limit: INITIAL_LIMIT.min(max as f64),
+                slow_start: true,
+                baseline: None,
+                window_min: None,
+                window_started: now,
+                last_cut: now,
+                rate: None,
+                last_rate_step: now,
+                burst: None,
+                since_pause: None,
+            }),
+            pacer: Pacer::new(None),
+        }
+    }
+
+    /// How many requests may be in flight now, at most `cap` (a bulk run's own concurrency).
+    pub fn limit(&self, cap: usize) -> usize {
+        if !self.enabled {
+            return cap;
+        }
+        let limit = self.lock().limit as usize;
+        limit.clamp(1, self.max).min(cap)
+    }
+
+    /// Waits for the learned rate's next slot, if 429s taught one (learning it first when
+    /// the answers to a burst of them are all in).
+    pub async fn pace(&self) {
+        if self.enabled {
+            {
+                let mut state = self.lock();
+                if state
+                    .burst
+                    .as_ref()
+                    .is_some_and(|burst| Instant::now() >= burst.learn_at)
+                {
+                    self.learn_rate(&mut state);
+                }
+            }
+            self.pacer.wait().await;
+        }
+    }
+
+    /// Marks an attempt as started; the returned guard's `finish` reports how it ended.
+    pub fn start(&self) -> Attempt<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        Attempt {
+            adaptive: self,
+            sent_at: Instant::now(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn on_success(&self, sent_at: Instant, now: Instant, in_flight: usize) {
+        let mut state = self.lock();
+        let round_trip = now.saturating_duration_since(sent_at);
+        if now.duration_since(state.window_started) >= BASELINE_WINDOW {
+            state.baseline = state.window_min.or(state.baseline);
+            state.window_min = None;
+            state.window_started = now;
+        }
+        state.window_min = Some(state.window_min.map_or(round_trip, |m| m.min(round_trip)));
+        let baseline = *state.baseline.get_or_insert(round_trip);
+        if round_trip < baseline {
+            state.baseline = Some(round_trip);
+        }
+        if let Some(burst) = &mut state.burst
+            && (burst.from..burst.until).contains(&sent_at)
+        {
+            burst.let_through += 1;
+        }
+        if let Some((from, succeeded)) = &mut state.since_pause
+            && sent_at >= *from
+        {
+            *succeeded += 1;
+        }
+        if let Some(rate) = state.rate
+            && now.duration_since(state.last_rate_step) >= RATE_STEP
+        {
+            let steps =
+                now.duration_since(state.last_rate_step).as_secs_f64() / RATE_STEP.as_secs_f64();
+            let raised = rate * RATE_RISE.powf(steps.floor());
+            state.rate = Some(raised);
+            state.last_rate_step = now;
+            self.pacer.set_rate(Some(raised));
+        }
+        let queueing = round_trip.as_secs_f64()
+            > baseline.as_secs_f64() * LATENCY_TOLERANCE + LATENCY_GRACE.as_secs_f64();
+        if queueing {
+            if sent_at > state.last_cut {
+                state.limit = (state.limit * 0.9).max(1.0);
+                state.slow_start = false;
+                state.last_cut = now;
+            }
+            return;
+        }
+        // Grow only while the limit is what holds the sender back: an idle client's limit
+        // must not climb to the ceiling and then release a burst.
+        if (in_flight as f64) * 2.0 >= state.limit {
+            let step = if state.slow_start {
+                1.0
+            } else {
+                1.0 / state.limit
+            };
+            state.limit = (state.limit + step).min(self.max as f64);
+        }
+    }
+
+    fn on_overload(&self, sent_at: Instant, now: Instant, pause: Option<Duration>) {
+        let mut state = self.lock();
+        if sent_at <= state.last_cut {
+            return;
+        }
+        state.limit = (state.limit * 0.5).max(1.0);
+        state.slow_start = false;
+        state.last_cut = now;
+        // The rest of the burst's answers arrive within a round trip or two; the pause (if the
+        // server asked for one) is longer, and nothing is sent during it anyway.
+        let settle = state
+            .baseline
+            .unwrap_or(SETTLE)
+            .saturating_mul(2)
+            .max(SETTLE);
+        let between = state.since_pause.and_then(|(from, succeeded)| {
+            let elapsed = now.saturating_duration_since(from);
+            (elapsed >= MIN_BETWEEN).then(|| succeeded as f64 / elapsed.as_secs_f64())
+        });
+        let pause_ends = now + pause.unwrap_or_default();
+        state.since_pause = Some((pause_ends, 0));
+        state.burst = Some(Burst {
+            from: sent_at,
+            until: now,
+            let_through: 0,
+            learn_at: pause_ends.max(now + settle),
+            between,
+        });
+    }
+
+    /// Sets the send rate from the latest burst: what the server let through while its bucket
+    /// was empty.
+    fn learn_rate(&self, state: &mut State) {
+        let Some(burst) = state.burst.take() else {
+            return;
+        };
+        let span = burst
+            .until
+            .saturating_duration_since(burst.from)
+            .as_secs_f64();
+        let learned = if burst.let_through >= MIN_LET_THROUGH && span > 0.0 {
+            f64::from(burst.let_through) / span * RATE_MARGIN
+        } else if let Some(between) = burst.between.filter(|rate| *rate >= 1.0) {
+            between * RATE_MARGIN
+        } else {
+            match state.rate {
+                // Too little to measure: step down from what was known.
+                Some(known) => known * 0.9,
+                // Nothing known yet: the limit's cut is the only answer for now.
+                None => return,
+            }
+        }
+        .max(1.0);
+        state.rate = Some(learned);
+        state.last_rate_step = Instant::now();
+        self.pacer.set_rate(Some(learned));
+        // Enough in flight for that rate at the fastest round trip seen, with room to spare.
+        if let Some(baseline) = state.baseline {
+            let needed = learned * baseline.as_secs_f64() * 2.0;
+            state.limit = state.limit.max(needed.min(self.max as f64));
+        }
+    }
+
+    fn on_timeout(&self, sent_at: Instant, now: Instant) {
+        let mut state = self.lock();
+        if sent_at > state.last_cut {
+            state.limit = (state.limit * 0.5).max(1.0);
+            state.slow_start = false;
+            state.last_cut = now;
+        }
+    }
+}
+
+/// How an attempt ended, as far as load is concerned.
+pub(crate) enum Signal {
+    /// An answer from the API that is not a sign of overload (any status but 429).
+    Answered,
+    /// 429: too many requests; with the pause `Retry-After` asked for.
+    Overloaded(Option<Duration>),
+    /// No answer within the attempt's timeout.
+    TimedOut,
+    /// Nothing learned (a connection refused or reset, a TLS failure).
+    Nothing,
+}
+
+/// One attempt in flight.
+pub(crate) struct Attempt<'a> {
+    adaptive: &'a Adaptive,
+    sent_at: Instant,
+}
+
+impl Attempt<'_> {
+    pub fn finish(self, signal: Signal) {
+        let adaptive = self.adaptive;
+        let in_flight = adaptive.in_flight.load(Ordering::Relaxed);
+        if adaptive.enabled {
+            let now = Instant::now();
+            match signal {
+                Signal::Answered => adaptive.on_success(self.sent_at, now, in_flight),
+                Signal::Overloaded(pause) => adaptive.on_overload(self.sent_at, now, pause),
+                Signal::TimedOut => adaptive.on_timeout(self.sent_at, now),
+                Signal::Nothing => {}
+            }
+        }
+        // Dropping `self` counts the attempt out.
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.adaptive.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn answer(adaptive: &Adaptive, round_trip: Duration) {
+        let attempt = adaptive.start();
+        let sent_at = attempt.sent_at;
+        // Pretend the attempt took `round_trip`, with the limit fully used.
+        adaptive.on_success(sent_at, sent_at + round_trip, adaptive.max);
+        drop(attempt);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_start_doubles_then_latency_cuts_by_a_tenth() {
+        let adaptive = Adaptive::new(true, 1000);
+        assert_eq!(adaptive.limit(usize::MAX), 16);
+        for _ in 0..16 {
+            answer(&adaptive, Duration::from_millis(50));
+        }
+        assert_eq!(adaptive.limit(usize::MAX), 32);
+        // Round trips past twice the fastest plus grace: queueing. One cut per round trip.
+        tokio::time::advance(Duration::from_millis(1)).await;
+        answer(&adaptive, Duration::from_millis(150));
+        answer(&adaptive, Duration::from_millis(150));
+        assert_eq!(adaptive.limit(usize::MAX), 28);
+        // Out of slow start, growth is about one per round trip's worth of answers.
+        tokio::time::advance(Duration::from_millis(200)).await;
+        for _ in 0..29 {
+            answer(&adaptive, Duration::from_millis(50));
+        }
+        assert_eq!(adaptive.limit(usize::MAX), 29);
+        assert_eq!(adaptive.limit(10), 10, "a run's own concurrency caps it");
+    }
+
+    /// A client sending 10,000 a second over a 50 ms round trip at a token bucket holding 100
+    /// and refilling 300 a second: the burst of 429s cuts the limit once, and teaches a rate
+    /// near 95% of 300.
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_429s_is_one_halving_and_teaches_the_servers_rate() {
+        let adaptive = Adaptive::new(true, 1000);
+        let start = Instant::now();
+        let before = adaptive.limit(usize::MAX);
+        let mut tokens = 100.0_f64;
+        // The pause starts when the first 429 arrives: nothing is sent after that.
+        let mut paused_from = None;
+        for tenth in 0..5_000_u64 {
+            tokens = (tokens + 0.03).min(100.0);
+            let sent_at = start + Duration::from_micros(tenth * 100);
+            if paused_from.is_some_and(|at| sent_at >= at) {
+                break;
+            }
+            let answered = sent_at + Duration::from_millis(50);
+            if tokens >= 1.0 {
+                tokens -= 1.0;
+                adaptive.on_success(sent_at, answered, 0);
+            } else {
+                paused_from.get_or_insert(answered);
+                adaptive.on_overload(sent_at, answered, Some(Duration::from_secs(1)));
+            }
+        }
+        assert_eq!(
+            adaptive.limit(usize::MAX),
+            before / 2,
+            "one cut for the burst"
+        );
+        assert!(
+            adaptive.lock().rate.is_none(),
+            "learned once the answers are in"
+        );
+        tokio::time::advance(Duration::from_millis(1_600)).await;
+        adaptive.pace().await;
+        let rate = adaptive.lock().rate.unwrap();
+        assert!((250.0..=320.0).contains(&rate), "{rate}");
+        // Without 429s the rate climbs about 1% a second.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        answer(&adaptive, Duration::from_millis(3));
+        let risen = adaptive.lock().rate.unwrap();
+        assert!(
+            risen > rate * 1.015 && risen < rate * 1.025,
+            "{rate} -> {risen}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_client_does_not_grow_and_disabled_means_the_cap() {
+        let adaptive = Adaptive::new(true, 1000);
+        for _ in 0..100 {
+            let attempt = adaptive.start();
+            let sent_at = attempt.sent_at;
+            adaptive.on_success(sent_at, sent_at + Duration::from_millis(5), 1);
+            drop(attempt);
+        }
+        assert_eq!(adaptive.limit(usize::MAX), 16);
+        let fixed = Adaptive::new(false, 64);
+        assert_eq!(fixed.limit(64), 64);
+    }
+}
