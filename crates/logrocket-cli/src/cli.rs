@@ -108,9 +108,13 @@ pub struct ImportArgs {
     /// The file's format (default: from its extension; CSV for stdin).
     #[arg(long, value_enum)]
     pub format: Option<InputFormat>,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 32)]
+    /// The most requests in flight at once. Below it the engine finds the server's pace
+    /// itself: more in flight while answers stay fast, fewer on 429s or rising latency.
+    #[arg(long, default_value_t = logrocket_identify::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
+    /// Keep exactly --concurrency requests in flight instead of adapting.
+    #[arg(long)]
+    pub fixed_concurrency: bool,
     /// Validate every row and report the bad ones, sending nothing.
     #[arg(long)]
     pub dry_run: bool,

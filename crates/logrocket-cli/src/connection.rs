@@ -18,9 +18,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// `concurrency`, when given, becomes the client's own: how many requests bulk calls keep
-    /// in flight.
-    pub fn open(args: &ConnectionArgs, concurrency: Option<usize>) -> Result<Connection, CliError> {
+    /// `concurrency`, when given, becomes the client's own: the most requests bulk calls keep
+    /// in flight (exactly that many when `fixed`, else an adaptive number up to it).
+    pub fn open(
+        args: &ConnectionArgs,
+        concurrency: Option<usize>,
+        fixed: bool,
+    ) -> Result<Connection, CliError> {
         let mut builder = ClientBuilder::new()
             .timeout(seconds(args.timeout, "--timeout")?)
             .connect_timeout(seconds(args.connect_timeout, "--connect-timeout")?)
@@ -32,6 +36,7 @@ impl Connection {
         if let Some(concurrency) = concurrency {
             builder = builder.concurrency(concurrency);
         }
+        builder = builder.fixed_concurrency(fixed);
         if let Some(per_second) = args.rate_limit {
             builder = builder.rate_limit(per_second);
         }

@@ -22,7 +22,7 @@ pub async fn run(args: IdentifyArgs) -> Result<u8, CliError> {
     for key in args.unset {
         request = request.unset(key);
     }
-    let connection = Connection::open(&args.connection, None)?;
+    let connection = Connection::open(&args.connection, None, false)?;
     let user = connection
         .client
         .identify(&request)

@@ -43,7 +43,11 @@ pub async fn run(args: ImportArgs) -> Result<u8, CliError> {
     let connection = if args.dry_run {
         None
     } else {
-        Some(Connection::open(&args.connection, Some(args.concurrency))?)
+        Some(Connection::open(
+            &args.connection,
+            Some(args.concurrency),
+            args.fixed_concurrency,
+        )?)
     };
     let mut rejects = RejectsFile::create(&rejects_path)?;
     let mut progress = Progress::new(total_hint, !args.no_progress);
