@@ -1,15 +1,18 @@
 //! The client object Python's `Client` and `AsyncClient` share: configuration, the core client
 //! (made again after a fork), blocking and callback-based calls, background delivery.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use logrocket_identify::{
-    Client, ClientBuilder, ClientConfig, DEFAULT_CLOSE_TIMEOUT, DeliveryFailure, Error, WhenFull,
+    CaCert, Client, ClientBuilder, ClientConfig, DEFAULT_CLOSE_TIMEOUT, DeliveryFailure, Error,
+    WhenFull,
 };
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use tokio::task::AbortHandle;
 
 use crate::bulk::BulkRun;
@@ -33,7 +36,7 @@ pub struct NativeClient {
     closed: AtomicBool,
 }
 
-// By hand, to name what the client talks to and never its key.
+// By hand, to name what the client talks to and never its key or its proxy's credentials.
 impl std::fmt::Debug for NativeClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
@@ -44,7 +47,8 @@ impl NativeClient {
     fn describe(&self) -> String {
         format!(
             "base_url={:?}, org_id={:?}, app_id={:?}, timeout={}, max_retries={}, concurrency={}, \
-             rate_limit={}",
+             rate_limit={}, proxy={}, proxy_from_env={}, ca_certs={}, http1_only={}, \
+             connect_timeout={}",
             self.config.base_url,
             self.config.org_id,
             self.config.app_id,
@@ -53,7 +57,16 @@ impl NativeClient {
             self.config.concurrency,
             self.config
                 .rate_limit
-                .map_or_else(|| "None".to_owned(), |rate| rate.to_string())
+                .map_or_else(|| "None".to_owned(), |rate| rate.to_string()),
+            // Credentials shown as `<redacted>`, like the key: never the password.
+            self.config.network.proxy.as_ref().map_or_else(
+                || "None".to_owned(),
+                |proxy| format!("{:?}", proxy.redacted())
+            ),
+            python_bool(self.config.network.proxy_from_env),
+            self.config.network.ca_certs.len(),
+            python_bool(self.config.network.http1_only),
+            self.config.network.connect_timeout.as_secs_f64(),
         )
     }
 
@@ -81,6 +94,26 @@ impl NativeClient {
     fn core_of_this_process(&self) -> Option<Client> {
         let core = self.core.lock().unwrap_or_else(PoisonError::into_inner);
         (core.0 == std::process::id()).then(|| core.1.clone())
+    }
+}
+
+fn python_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
+/// The `ca_cert` setting: a `str` is PEM text when it holds a PEM block, else a path (the
+/// core's one rule, `CaCert::from_pem_or_path`); any other `os.PathLike` is a path.
+fn ca_cert_setting(value: &Bound<'_, PyAny>) -> PyResult<CaCert> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(CaCert::from_pem_or_path(text.to_str()?));
+    }
+    match value.extract::<PathBuf>() {
+        Ok(path) => Ok(CaCert::File(path)),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "ca_cert must be PEM text (str) or the path of a PEM file (str or os.PathLike), \
+             got {}",
+            value.get_type().name()?
+        ))),
     }
 }
 
@@ -198,7 +231,8 @@ impl NativeClient {
                         max_retries=None, concurrency=None, allow_insecure_http=false,
                         queue_capacity=None, queue_max_bytes=None, when_full=None,
                         enqueue_timeout=None, on_failure=None, exit_timeout=None,
-                        rate_limit=None))]
+                        rate_limit=None, proxy=None, proxy_from_env=true, ca_cert=None,
+                        http1_only=false, connect_timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -217,6 +251,11 @@ impl NativeClient {
         on_failure: Option<Py<PyAny>>,
         exit_timeout: Option<f64>,
         rate_limit: Option<f64>,
+        proxy: Option<String>,
+        proxy_from_env: bool,
+        ca_cert: Option<Bound<'_, PyAny>>,
+        http1_only: bool,
+        connect_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let mut builder = ClientBuilder::from_env().allow_insecure_http(allow_insecure_http);
         if let Some(key) = api_key {
@@ -244,6 +283,19 @@ impl NativeClient {
         // rate, in every language.
         if let Some(per_second) = rate_limit {
             builder = builder.rate_limit(per_second);
+        }
+        // The core checks the URL (and never repeats its password in the error).
+        if let Some(url) = proxy {
+            builder = builder.proxy(url);
+        }
+        builder = builder
+            .proxy_from_env(proxy_from_env)
+            .http1_only(http1_only);
+        if let Some(cert) = ca_cert {
+            builder = builder.ca_cert(ca_cert_setting(&cert)?);
+        }
+        if let Some(seconds) = connect_timeout {
+            builder = builder.connect_timeout(setting_seconds(py, "connect_timeout", seconds)?);
         }
         if let Some(items) = queue_capacity {
             builder = builder.queue_capacity(items);
@@ -299,6 +351,27 @@ impl NativeClient {
     #[getter]
     fn rate_limit(&self) -> Option<f64> {
         self.config.rate_limit
+    }
+
+    /// The explicit proxy with its credentials replaced by `<redacted>`.
+    #[getter]
+    fn proxy(&self) -> Option<String> {
+        self.config.network.proxy.as_ref().map(|p| p.redacted())
+    }
+
+    #[getter]
+    fn proxy_from_env(&self) -> bool {
+        self.config.network.proxy_from_env
+    }
+
+    #[getter]
+    fn http1_only(&self) -> bool {
+        self.config.network.http1_only
+    }
+
+    #[getter]
+    fn connect_timeout(&self) -> f64 {
+        self.config.network.connect_timeout.as_secs_f64()
     }
 
     /// Sends one user and waits, with the GIL released.

@@ -11,6 +11,10 @@ use pyo3::types::PyDict;
 pub struct NativeEmulator {
     url: String,
     api_key: String,
+    /// In TLS mode: the throwaway CA's certificate, and the temporary file holding it (removed
+    /// at `stop`).
+    ca_cert_pem: Option<String>,
+    ca_cert_path: Option<String>,
     state: EmulatorState,
     running: Mutex<Option<Emulator>>,
 }
@@ -60,17 +64,19 @@ fn requests_per_second(per_second: Option<i64>) -> PyResult<Option<u32>> {
 #[pymethods]
 impl NativeEmulator {
     #[new]
-    #[pyo3(signature = (api_key="test".to_owned(), request_log_limit=10_000, rate_limit=None))]
+    #[pyo3(signature = (api_key="test".to_owned(), request_log_limit=10_000, rate_limit=None, tls=false))]
     fn new(
         py: Python<'_>,
         api_key: String,
         request_log_limit: usize,
         rate_limit: Option<i64>,
+        tls: bool,
     ) -> PyResult<Self> {
         let config = EmulatorConfig {
             api_key,
             request_log_limit,
             rate_limit: requests_per_second(rate_limit)?,
+            tls,
             ..EmulatorConfig::default()
         };
         let emulator = py
@@ -79,6 +85,10 @@ impl NativeEmulator {
         Ok(NativeEmulator {
             url: emulator.url().to_owned(),
             api_key: emulator.api_key().to_owned(),
+            ca_cert_pem: emulator.ca_cert_pem().map(str::to_owned),
+            ca_cert_path: emulator
+                .ca_cert_path()
+                .map(|path| path.to_string_lossy().into_owned()),
             state: emulator.state().clone(),
             running: Mutex::new(Some(emulator)),
         })
@@ -92,6 +102,16 @@ impl NativeEmulator {
     #[getter]
     fn api_key(&self) -> &str {
         &self.api_key
+    }
+
+    #[getter]
+    fn ca_cert_pem(&self) -> Option<&str> {
+        self.ca_cert_pem.as_deref()
+    }
+
+    #[getter]
+    fn ca_cert_path(&self) -> Option<&str> {
+        self.ca_cert_path.as_deref()
     }
 
     fn users<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
@@ -121,6 +141,7 @@ impl NativeEmulator {
                 let dict = PyDict::new(py);
                 dict.set_item("method", request.method)?;
                 dict.set_item("path", request.path)?;
+                dict.set_item("protocol", request.protocol)?;
                 dict.set_item("headers", request.headers)?;
                 dict.set_item("body", request.body)?;
                 dict.set_item("status", request.status)?;

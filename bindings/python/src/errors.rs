@@ -41,9 +41,9 @@ fn instance(py: Python<'_>, error: Error) -> PyResult<PyErr> {
         } => API
             .import(py, MODULE, "ApiError")?
             .call((message, status, retryable), kwargs)?,
-        Error::Transport { message } => TRANSPORT
+        Error::Transport { reason, message } => TRANSPORT
             .import(py, MODULE, "TransportError")?
-            .call((message,), kwargs)?,
+            .call((message, reason.as_str()), kwargs)?,
         timeout @ Error::Timeout { .. } => TIMEOUT
             .import(py, MODULE, "TimeoutError")?
             .call((timeout.message(),), kwargs)?,

@@ -35,6 +35,10 @@ mod _native {
         module.add(
             "DEFAULT_CLOSE_TIMEOUT",
             logrocket_identify::DEFAULT_CLOSE_TIMEOUT.as_secs_f64(),
+        )?;
+        module.add(
+            "DEFAULT_CONNECT_TIMEOUT",
+            logrocket_identify::DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
         )
     }
 }

@@ -8,6 +8,26 @@ import logrocket_identify as lr
 from logrocket_identify.testing import Emulator
 
 
+PROXY_VARIABLES = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+]
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients honour the proxy variables by default: a proxy set on the machine running the
+    tests must not change them. The network tests set their own."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def emulator_session() -> Iterator[Emulator]:
     with Emulator(api_key="test-key") as emu:

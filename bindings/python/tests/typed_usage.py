@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pathlib
 from datetime import datetime, timezone
 from typing import AsyncIterator, Iterator, Mapping, Optional
 
@@ -136,11 +137,55 @@ def rate_part(emu: Emulator) -> int:
     return sent
 
 
+def network_part() -> int:
+    with Emulator(api_key="typed-tls", tls=True) as tls:
+        pem: Optional[str] = tls.ca_cert_pem
+        path: Optional[str] = tls.ca_cert_path
+        assert pem is not None and path is not None
+        connect: float = lr.DEFAULT_CONNECT_TIMEOUT
+        ca: lr.CaCert = pathlib.Path(path)
+        with lr.Client(
+            api_key=tls.api_key,
+            app_id="acme/web",
+            base_url=tls.url,
+            proxy=None,
+            proxy_from_env=False,
+            ca_cert=ca,
+            http1_only=True,
+            connect_timeout=connect,
+        ) as c:
+            c.identify("typed-tls-h1")
+            shown: Optional[str] = c.proxy
+            assert shown is None and c.http1_only and c.connect_timeout == connect
+        client = lr.AsyncClient(
+            api_key=tls.api_key, app_id="acme/web", base_url=tls.url, ca_cert=pem,
+            proxy_from_env=False, connect_timeout=2.0,
+        )
+        assert client.proxy_from_env is False
+        protocol: str = tls.requests()[0]["protocol"]
+        assert protocol == "HTTP/1.1"
+        untrusted = lr.Client(
+            api_key=tls.api_key, app_id="acme/web", base_url=tls.url, max_retries=0,
+            proxy="http://alice:s3cret@127.0.0.1:9", proxy_from_env=False,
+        )
+        assert "s3cret" not in repr(untrusted)
+        try:
+            lr.Client(
+                api_key=tls.api_key, app_id="acme/web", base_url=tls.url, max_retries=0,
+                proxy_from_env=False,
+            ).identify("typed-untrusted")
+        except lr.TransportError as e:
+            reason: lr.TransportReason = e.reason
+            assert reason == "tls"
+        return len(tls.users())
+
+
 def main() -> int:
     with Emulator() as emu:
         done = sync_part(emu) + asyncio.run(async_part(emu))
         done += background_part(emu) + asyncio.run(async_background_part(emu))
         assert rate_part(emu) == 3
+        assert network_part() == 1
         emu.fail_next(503, retry_after="1")
         emu.set_fault_rate(0.0)
         stored: int = len(emu.users())

@@ -15,7 +15,16 @@ from __future__ import annotations
 import os
 
 from . import _native, testing
-from ._client import AsyncClient, Client, OnFailure, Row, Timestamp, TraitValue, WhenFull
+from ._client import (
+    AsyncClient,
+    CaCert,
+    Client,
+    OnFailure,
+    Row,
+    Timestamp,
+    TraitValue,
+    WhenFull,
+)
 from ._errors import (
     ApiError,
     ClosedError,
@@ -24,6 +33,7 @@ from ._errors import (
     QueueFullError,
     TimeoutError,
     TransportError,
+    TransportReason,
     ValidationError,
 )
 from ._native import Counters, FlushSummary, User, validate
@@ -34,16 +44,21 @@ __version__: str = _native.__version__
 DEFAULT_CLOSE_TIMEOUT: float = _native.DEFAULT_CLOSE_TIMEOUT
 """Seconds ``flush``, ``close`` and the exit hook wait by default."""
 
+DEFAULT_CONNECT_TIMEOUT: float = _native.DEFAULT_CONNECT_TIMEOUT
+"""Seconds opening a connection may take by default (the ``connect_timeout`` option)."""
+
 __all__ = [
     "ApiError",
     "AsyncClient",
     "BulkFailure",
     "BulkReport",
+    "CaCert",
     "Client",
     "ClosedError",
     "ConfigError",
     "Counters",
     "DEFAULT_CLOSE_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
     "FlushSummary",
     "LogRocketError",
     "OnFailure",
@@ -53,6 +68,7 @@ __all__ = [
     "Timestamp",
     "TraitValue",
     "TransportError",
+    "TransportReason",
     "User",
     "ValidationError",
     "WhenFull",

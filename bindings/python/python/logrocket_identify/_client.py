@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime
 from types import TracebackType
 from typing import (
@@ -45,6 +46,10 @@ for good or was dropped (``updates`` > 1 when several coalesced updates were in 
 It runs on the client's I/O thread (for an update dropped to make room: inside the ``enqueue``
 call that dropped it), so keep it short, and do not call ``flush`` or ``close`` from it. An
 exception it raises is reported through ``sys.unraisablehook`` and never stops delivery."""
+
+CaCert = Union[str, os.PathLike[str]]
+"""A CA certificate to trust: PEM text (a ``str`` holding ``-----BEGIN``), or the path of a
+PEM file as a ``str`` or any ``os.PathLike`` such as ``pathlib.Path``."""
 
 _log = logging.getLogger("logrocket_identify")
 
@@ -91,6 +96,11 @@ class _ClientBase:
         on_failure: Optional[OnFailure] = None,
         exit_timeout: Optional[float] = None,
         rate_limit: Optional[float] = None,
+        proxy: Optional[str] = None,
+        proxy_from_env: bool = True,
+        ca_cert: Optional[CaCert] = None,
+        http1_only: bool = False,
+        connect_timeout: float = _native.DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         if on_failure is not None and not callable(on_failure):
             raise TypeError(f"on_failure must be callable, got {type(on_failure).__name__}")
@@ -110,11 +120,21 @@ class _ClientBase:
             on_failure=_failure_reporter(on_failure),
             exit_timeout=exit_timeout,
             rate_limit=rate_limit,
+            proxy=proxy,
+            proxy_from_env=proxy_from_env,
+            ca_cert=ca_cert,
+            http1_only=http1_only,
+            connect_timeout=connect_timeout,
         )
 
     def __repr__(self) -> str:
         n = self._native
-        return f"{type(self).__name__}(base_url={n.base_url!r}, org_id={n.org_id!r}, app_id={n.app_id!r})"
+        # The proxy as ``proxy`` shows it: its credentials replaced by ``<redacted>``.
+        proxy = "" if n.proxy is None else f", proxy={n.proxy!r}"
+        return (
+            f"{type(self).__name__}(base_url={n.base_url!r}, org_id={n.org_id!r}, "
+            f"app_id={n.app_id!r}{proxy})"
+        )
 
     @property
     def base_url(self) -> str:
@@ -132,6 +152,27 @@ class _ClientBase:
     def rate_limit(self) -> Optional[float]:
         """The client's own limit in requests per second, or ``None`` for no limit."""
         return self._native.rate_limit
+
+    @property
+    def proxy(self) -> Optional[str]:
+        """The explicit proxy (``proxy=``), its credentials replaced by ``<redacted>``; ``None``
+        when none was given (a proxy from the environment may still apply)."""
+        return self._native.proxy
+
+    @property
+    def proxy_from_env(self) -> bool:
+        """Whether the proxy environment variables apply to this client."""
+        return self._native.proxy_from_env
+
+    @property
+    def http1_only(self) -> bool:
+        """Whether the client speaks HTTP/1.1 even to a server that offers HTTP/2."""
+        return self._native.http1_only
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds that opening a connection may take."""
+        return self._native.connect_timeout
 
     def enqueue(
         self,
@@ -186,6 +227,28 @@ class Client(_ClientBase):
     and their retries all take turns, evenly spaced, so a known quota is never exceeded and
     no burst follows a quiet spell. Unset (``None``) means no limit; a value that is not a
     finite number above 0 is a ConfigError.
+
+    Network: by default the client does what ``curl`` does. It takes its proxy from
+    ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` (either case, read when the
+    client is made), trusts the system's certificates (``SSL_CERT_FILE`` and ``SSL_CERT_DIR``
+    included) and Mozilla's, and speaks HTTP/2 when the server offers it.
+
+    - ``proxy``: send every request through this proxy, ``"http://user:password@host:port"``
+      (or ``https://`` for a proxy reached over TLS), whatever the environment says;
+      ``NO_PROXY`` still names hosts reached directly unless ``proxy_from_env`` is off. Its
+      credentials are kept as secret as the key: no repr, log line or error shows them. An
+      invalid URL is a ConfigError.
+    - ``proxy_from_env`` (default ``True``): whether the proxy variables above apply. Turn it
+      off to ignore them.
+    - ``ca_cert``: a CA certificate to trust on top of the system's, such as a corporate or
+      TLS-inspecting proxy's: PEM text, or the path of a PEM file (``str`` or
+      ``pathlib.Path``). A file that cannot be read or holds no certificate is a ConfigError.
+      Certificates are always verified; nothing turns that off.
+    - ``http1_only`` (default ``False``): speak HTTP/1.1 even to a server that offers HTTP/2.
+    - ``connect_timeout`` (seconds, default ``DEFAULT_CONNECT_TIMEOUT``): how long opening a
+      connection (TCP, the proxy's tunnel, TLS) may take, within the per-attempt ``timeout``.
+      A connection that fails is a TransportError whose ``reason`` says why, retried or not
+      as that reason says.
     """
 
     def __enter__(self) -> Client:

@@ -6,7 +6,7 @@ The API key never appears in any of them: the core never puts it in a message.
 from __future__ import annotations
 
 import builtins
-from typing import Optional
+from typing import Literal, Optional
 
 
 class LogRocketError(Exception):
@@ -75,10 +75,49 @@ class ApiError(LogRocketError):
         return (type(self), (self.message, self.status, self.retryable), self.__dict__)
 
 
+TransportReason = Literal[
+    "dns", "connect", "tls", "proxy", "reset", "protocol", "body_too_large", "other"
+]
+"""Why a request could not be delivered: ``TransportError.reason``."""
+
+
 class TransportError(LogRocketError):
-    """The request could not be delivered, or its answer could not be read."""
+    """The request could not be delivered, or its answer could not be read.
+
+    ``reason`` says why, with the same names in every language of this library:
+
+    - ``"dns"``: the host name did not resolve. Not retried.
+    - ``"connect"``: no connection could be opened (refused, unreachable, or
+      ``connect_timeout`` passed). Retried.
+    - ``"tls"``: the TLS handshake failed, most often a certificate that is not trusted (give
+      the CA that signed it as ``ca_cert``) or does not name the host. Not retried.
+    - ``"proxy"``: the proxy refused: it wants credentials or did not accept the ones given
+      (407), or would not open a tunnel to the API. Not retried.
+    - ``"reset"``: the connection was closed or reset before the answer was read in full.
+      Retried.
+    - ``"protocol"``: the server, or something in between, broke the HTTP protocol. Not
+      retried.
+    - ``"body_too_large"``: the answer was larger than any answer of the API can be (a
+      misconfigured proxy or server). Not retried.
+    - ``"other"``: anything else. Retried.
+
+    "Retried" means the client tries again, up to ``max_retries`` times with backoff, before
+    raising; the others are raised at once. ``str(error)`` reads
+    ``transport error (<reason>): <message>``.
+    """
 
     kind = "transport"
+
+    def __init__(
+        self, message: str, reason: TransportReason = "other", *, text: Optional[str] = None
+    ) -> None:
+        if text is None:
+            text = f"transport error ({reason}): {message}"
+        super().__init__(message, text=text)
+        self.reason: TransportReason = reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.reason), self.__dict__)
 
 
 class TimeoutError(LogRocketError, builtins.TimeoutError):

@@ -1,3 +1,4 @@
+import os
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from datetime import datetime
 
@@ -7,6 +8,9 @@ __version__: str
 
 DEFAULT_CLOSE_TIMEOUT: float
 """Seconds ``flush``, ``close`` and the exit hook wait by default."""
+
+DEFAULT_CONNECT_TIMEOUT: float
+"""Seconds opening a connection may take by default: the core's ``DEFAULT_CONNECT_TIMEOUT``."""
 
 _TraitValue = Union[str, int, float, bool, None]
 _Timestamp = Union[int, datetime]
@@ -100,7 +104,14 @@ class NativeClient:
         on_failure: Optional[Callable[[str, Any, int], None]] = None,
         exit_timeout: Optional[float] = None,
         rate_limit: Optional[float] = None,
-    ) -> None: ...
+        proxy: Optional[str] = None,
+        proxy_from_env: bool = True,
+        ca_cert: Union[str, os.PathLike[str], None] = None,
+        http1_only: bool = False,
+        connect_timeout: Optional[float] = None,
+    ) -> None:
+        """``ca_cert``: a ``str`` is PEM text if it holds ``-----BEGIN``, else a path; another
+        ``os.PathLike`` is a path. ``connect_timeout`` ``None``: the core's default."""
     @property
     def base_url(self) -> str: ...
     @property
@@ -111,6 +122,15 @@ class NativeClient:
     def concurrency(self) -> int: ...
     @property
     def rate_limit(self) -> Optional[float]: ...
+    @property
+    def proxy(self) -> Optional[str]:
+        """The explicit proxy, its credentials replaced by ``<redacted>``."""
+    @property
+    def proxy_from_env(self) -> bool: ...
+    @property
+    def http1_only(self) -> bool: ...
+    @property
+    def connect_timeout(self) -> float: ...
     def identify(
         self,
         user_id: str,
@@ -172,13 +192,21 @@ class NativeEmulator:
         api_key: str = "test",
         request_log_limit: int = 10000,
         rate_limit: Optional[int] = None,
+        tls: bool = False,
     ) -> None: ...
     @property
     def url(self) -> str: ...
     @property
     def api_key(self) -> str: ...
+    @property
+    def ca_cert_pem(self) -> Optional[str]:
+        """The throwaway CA's certificate (PEM) in TLS mode, else ``None``."""
+    @property
+    def ca_cert_path(self) -> Optional[str]:
+        """A temporary file holding ``ca_cert_pem`` (removed by ``stop``), else ``None``."""
     def users(self) -> list[dict[str, Any]]: ...
-    def requests(self) -> list[dict[str, Any]]: ...
+    def requests(self) -> list[dict[str, Any]]:
+        """method, path, protocol, headers, body, status."""
     def request_count(self) -> int: ...
     def reset(self) -> None: ...
     def fail_next(

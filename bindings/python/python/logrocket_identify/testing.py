@@ -4,6 +4,11 @@
         client = emu.client()        # or Client(api_key=emu.api_key, app_id="acme/web", base_url=emu.url)
         client.identify("user-1", name="Ada")
         assert emu.users()[0]["name"] == "Ada"
+
+    with Emulator(tls=True) as emu:  # HTTPS, HTTP/2 by ALPN, a throwaway CA
+        client = emu.client()        # or Client(..., base_url=emu.url, ca_cert=emu.ca_cert_pem)
+        client.identify("user-1")
+        assert emu.requests()[0]["protocol"] == "HTTP/2.0"
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ class Emulator:
     every API request past that rate: 429 with ``Retry-After`` (whole seconds, at least 1),
     recorded in ``requests()`` with status 429 and storing nothing. ``None`` or 0: no limit.
     It allows a second's worth of requests at once, then one per ``1 / rate_limit`` seconds.
+
+    ``tls=True`` serves HTTPS instead (``url`` starts with ``https://``), offering HTTP/2 and
+    HTTP/1.1 by ALPN, with a certificate for ``127.0.0.1`` and ``localhost`` signed by a CA made
+    for this emulator alone. Clients trust it through ``ca_cert=emu.ca_cert_pem`` (or
+    ``ca_cert_path``; ``client()`` and ``async_client()`` do it for you); without it they
+    fail with a TransportError whose ``reason`` is ``"tls"``. Each recorded request's
+    ``protocol`` tells which HTTP version the client spoke.
     """
 
     def __init__(
@@ -31,8 +43,9 @@ class Emulator:
         *,
         request_log_limit: int = 10_000,
         rate_limit: Optional[int] = None,
+        tls: bool = False,
     ) -> None:
-        self._native = _native.NativeEmulator(api_key, request_log_limit, rate_limit)
+        self._native = _native.NativeEmulator(api_key, request_log_limit, rate_limit, tls)
 
     @property
     def url(self) -> str:
@@ -43,6 +56,19 @@ class Emulator:
     def api_key(self) -> str:
         """The key clients must send."""
         return self._native.api_key
+
+    @property
+    def ca_cert_pem(self) -> Optional[str]:
+        """With ``tls=True``: the certificate (PEM text) of the CA that signed the emulator's
+        certificate, to give clients as ``ca_cert``. ``None`` without TLS."""
+        return self._native.ca_cert_pem
+
+    @property
+    def ca_cert_path(self) -> Optional[str]:
+        """With ``tls=True``: a temporary file holding ``ca_cert_pem``, for clients that want a
+        path (another process, ``SSL_CERT_FILE``, ``curl --cacert``); it is removed by
+        ``stop()``. ``None`` without TLS."""
+        return self._native.ca_cert_path
 
     def __repr__(self) -> str:
         return f"Emulator(url={self.url!r})"
@@ -63,19 +89,27 @@ class Emulator:
         self._native.stop()
 
     def client(self, app_id: str = "acme/web", **options: Any) -> Client:
-        """A ``Client`` set up for this emulator."""
-        return Client(api_key=self.api_key, app_id=app_id, base_url=self.url, **options)
+        """A ``Client`` set up for this emulator: its key and URL and, with ``tls=True``, its
+        CA as ``ca_cert``. ``options`` are the client's other arguments, and win."""
+        return Client(**self._client_options(app_id, options))
 
     def async_client(self, app_id: str = "acme/web", **options: Any) -> AsyncClient:
-        """An ``AsyncClient`` set up for this emulator."""
-        return AsyncClient(api_key=self.api_key, app_id=app_id, base_url=self.url, **options)
+        """An ``AsyncClient`` set up for this emulator, as ``client()``."""
+        return AsyncClient(**self._client_options(app_id, options))
+
+    def _client_options(self, app_id: str, options: dict[str, Any]) -> dict[str, Any]:
+        setup: dict[str, Any] = {"api_key": self.api_key, "app_id": app_id, "base_url": self.url}
+        if self.ca_cert_pem is not None:
+            setup["ca_cert"] = self.ca_cert_pem
+        return {**setup, **options}
 
     def users(self) -> list[dict[str, Any]]:
         """Every stored user: org_id, app_id, user_id, name, email, traits, first_seen, last_seen."""
         return self._native.users()
 
     def requests(self) -> list[dict[str, Any]]:
-        """The API requests received, oldest first: method, raw path, headers, body, status."""
+        """The API requests received, oldest first: method, raw path, protocol (the HTTP
+        version the client spoke: ``"HTTP/1.1"`` or ``"HTTP/2.0"``), headers, body, status."""
         return self._native.requests()
 
     def request_count(self) -> int:
