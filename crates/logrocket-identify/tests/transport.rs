@@ -50,10 +50,20 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
     }
 }
 
-/// A plain HTTP/1.1 server answering every request 200, closing each connection after one
-/// answer (saying so with `Connection: close`) when `close` is set. Returns its URL and a count
-/// of the connections it accepted.
-async fn counting_server(close: bool) -> (String, Arc<AtomicUsize>) {
+/// How a test server treats a connection after its first answer.
+#[derive(Clone, Copy, PartialEq)]
+enum AfterAnswer {
+    KeepAlive,
+    /// Closes it, saying so with `Connection: close`.
+    CloseSaying,
+    /// Closes it without a word, as a server whose idle timeout just passed does: the client
+    /// finds out only when it tries to reuse it.
+    CloseSilently,
+}
+
+/// A plain HTTP/1.1 server answering every request 200. Returns its URL and a count of the
+/// connections it accepted.
+async fn counting_server(after: AfterAnswer) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
@@ -64,13 +74,19 @@ async fn counting_server(close: bool) -> (String, Arc<AtomicUsize>) {
             tokio::spawn(async move {
                 while read_request(&mut stream).await {
                     let body = r#"{"userID":"u","traits":{}}"#;
-                    let header = if close { "Connection: close\r\n" } else { "" };
+                    let header = if after == AfterAnswer::CloseSaying {
+                        "Connection: close\r\n"
+                    } else {
+                        ""
+                    };
                     let answer = format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
                          Content-Length: {}\r\n{header}\r\n{body}",
                         body.len()
                     );
-                    if stream.write_all(answer.as_bytes()).await.is_err() || close {
+                    if stream.write_all(answer.as_bytes()).await.is_err()
+                        || after != AfterAnswer::KeepAlive
+                    {
                         return;
                     }
                 }
@@ -92,7 +108,7 @@ fn client_for(url: &str) -> Client {
 
 #[tokio::test]
 async fn sequential_requests_reuse_one_connection() {
-    let (url, connections) = counting_server(false).await;
+    let (url, connections) = counting_server(AfterAnswer::KeepAlive).await;
     let client = client_for(&url);
     for _ in 0..5 {
         client.identify(&IdentifyRequest::new("u")).await.unwrap();
@@ -104,7 +120,7 @@ async fn sequential_requests_reuse_one_connection() {
 /// the next.
 #[tokio::test]
 async fn localhost_reaches_a_server_on_127_0_0_1_whatever_the_resolver_gives_first() {
-    let (url, connections) = counting_server(false).await;
+    let (url, connections) = counting_server(AfterAnswer::KeepAlive).await;
     let port = url.rsplit(':').next().unwrap();
     let client = client_for(&format!("http://localhost:{port}"));
     client.identify(&IdentifyRequest::new("u")).await.unwrap();
@@ -115,10 +131,24 @@ async fn localhost_reaches_a_server_on_127_0_0_1_whatever_the_resolver_gives_fir
 /// it: with no retries allowed, every request still succeeds, each on a new connection.
 #[tokio::test]
 async fn a_server_closing_each_connection_costs_no_retry() {
-    let (url, connections) = counting_server(true).await;
+    let (url, connections) = counting_server(AfterAnswer::CloseSaying).await;
     let client = client_for(&url);
     for _ in 0..5 {
         client.identify(&IdentifyRequest::new("u")).await.unwrap();
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 5);
+}
+
+/// A pooled connection the server closed without saying so is not the request's problem: with
+/// no retries allowed, every request still succeeds.
+#[tokio::test]
+async fn a_server_closing_idle_connections_silently_costs_no_retry() {
+    let (url, connections) = counting_server(AfterAnswer::CloseSilently).await;
+    let client = client_for(&url);
+    for _ in 0..5 {
+        client.identify(&IdentifyRequest::new("u")).await.unwrap();
+        // Long enough for the close to arrive, as after an idle spell.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(connections.load(Ordering::SeqCst), 5);
 }
