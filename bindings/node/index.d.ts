@@ -16,7 +16,10 @@ export interface ClientOptions {
   baseUrl?: string
   /** Per attempt; default 10,000. */
   timeoutMs?: number
-  /** Attempts after the first for 408, 429, 5xx and network failures; default 3. */
+  /**
+   * Attempts after the first for 408, 429, 5xx and network failures that another attempt could
+   * get past (TransportError reasons `'connect'`, `'reset'`, `'other'`); default 3.
+   */
   maxRetries?: number
   /** Requests in flight at once in `identifyMany`; default 16. */
   concurrency?: number
@@ -35,6 +38,40 @@ export interface ClientOptions {
   userAgent?: string
   /** Allow plain http:// to a host that is not loopback (the key would travel in clear). */
   allowInsecureHttp?: boolean
+  /**
+   * Send every request through this proxy: `http://host:port`, or
+   * `http://user:password@host:port` for one that asks for credentials (an `https://` URL for
+   * a proxy reached over TLS). HTTPS to the API goes through a CONNECT tunnel, so the proxy
+   * never sees the key. It wins over the environment's proxy; `NO_PROXY` still names the hosts
+   * reached directly unless `proxyFromEnv` is false. The credentials are as secret as the key:
+   * they never show in an error, nor in `util.inspect` of the client (`<redacted>` there).
+   * @throws {ConfigError} from the constructor when the URL is not a usable proxy URL (the
+   * message never quotes the password).
+   */
+  proxy?: string
+  /**
+   * Honour `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case) as curl does;
+   * default true. They are read when the client is constructed, not per request.
+   */
+  proxyFromEnv?: boolean
+  /**
+   * A CA certificate to trust on top of the system's trust store and Mozilla's roots (a
+   * corporate or TLS-inspecting proxy's CA, a test server's such as `emulator.caCertPem`):
+   * PEM text (anything holding `-----BEGIN`), else the path of a PEM file. Certificates are
+   * always verified; nothing turns that off.
+   * @throws {ConfigError} from the constructor when the file cannot be read or holds no
+   * certificate ("configuration error: cannot read the CA certificate file /path/ca.pem: ...").
+   */
+  caCert?: string
+  /** Speak HTTP/1.1 even to a server that offers HTTP/2 (default: HTTP/2 when offered over TLS). */
+  http1Only?: boolean
+  /**
+   * How long opening a connection (TCP, the proxy's tunnel, TLS) may take, apart from
+   * `timeoutMs`, so that a host that does not answer fails fast (reason `'connect'`, retried).
+   * Default: the core's, 5,000; never longer than `timeoutMs`.
+   * @throws {ConfigError} from the constructor for 0.
+   */
+  connectTimeoutMs?: number
   /** Background delivery: updates the queue holds at most; default 10,000. */
   queueCapacity?: number
   /** Background delivery: bytes the queued updates hold at most; default 32 MiB. */
@@ -203,9 +240,37 @@ export declare class ApiError extends LogRocketError {
   readonly status: number
 }
 
+/**
+ * Why a request could not be delivered (`TransportError.reason`), the same names in every
+ * language:
+ * - `'dns'`: the host name did not resolve. Not retried: a name that does not exist will not
+ *   start existing between two attempts, and a typo should fail fast.
+ * - `'connect'`: no connection could be opened (refused, unreachable, or `connectTimeoutMs`
+ *   passed). Retried.
+ * - `'tls'`: the TLS handshake failed, most often a certificate that is not trusted (give the
+ *   CA that signed it as `caCert`) or does not name the host. Not retried.
+ * - `'proxy'`: the proxy refused: it wants credentials or did not accept the ones given (407),
+ *   or would not open a tunnel to the API. Not retried.
+ * - `'reset'`: the connection was closed or reset before the answer was read in full. Retried.
+ * - `'protocol'`: the server (or something in between) broke the HTTP protocol. Not retried.
+ * - `'body_too_large'`: the answer's body was larger than any of the API's could be (over
+ *   4 MiB): a misconfigured proxy or server. Not retried.
+ * - `'other'`: anything else. Retried.
+ */
+export type TransportReason = 'dns' | 'connect' | 'tls' | 'proxy' | 'reset' | 'protocol' | 'body_too_large' | 'other'
+
+/**
+ * The request could not be delivered, or its answer could not be read (after any retries).
+ * `message` is the core's text, `transport error (<reason>): ...`; it never holds the key nor
+ * a proxy's password.
+ */
 export declare class TransportError extends LogRocketError {
   readonly code: 'ERR_LOGROCKET_TRANSPORT'
   readonly kind: 'transport'
+  /** Why; see TransportReason for each and whether it is retried. */
+  readonly reason: TransportReason
+  /** True for `'connect'`, `'reset'` and `'other'`, the reasons the client retries. */
+  readonly retryable: boolean
 }
 
 export declare class TimeoutError extends LogRocketError {
@@ -293,6 +358,17 @@ export interface EmulatorOptions {
    * refilled at that pace. 0 or left out: no limit. A RangeError unless a whole number.
    */
   rateLimit?: number
+  /**
+   * Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) instead of plain HTTP, with a throwaway CA made
+   * at start: `url` is then https://127.0.0.1:<port>, and a client trusts it through
+   * `caCert: emulator.caCertPem` (or `emulator.caCertPath`). Default false.
+   */
+  tls?: boolean
+  /**
+   * With `tls`, the file to write the CA certificate to, kept at stop (for another process).
+   * Default: a temporary file, removed at stop. Ignored without `tls`.
+   */
+  caCertPath?: string
 }
 
 export type Fault = FaultInput
@@ -303,8 +379,13 @@ export type StoredUser = StoredUserRecord
 export declare class Emulator {
   private constructor()
   static start(options?: EmulatorOptions): Promise<Emulator>
+  /** The base URL to give clients: http://127.0.0.1:<port>, or https:// with `tls`. */
   readonly url: string
   readonly apiKey: string
+  /** With `tls`, the throwaway CA's certificate as PEM (a client's `caCert`); null over plain HTTP. */
+  readonly caCertPem: string | null
+  /** With `tls`, the file holding `caCertPem`; null over plain HTTP. */
+  readonly caCertPath: string | null
   /** The rate limit in force, in API requests per second; null when there is none. */
   readonly rateLimit: number | null
   /**
@@ -313,6 +394,10 @@ export declare class Emulator {
    */
   setRateLimit(perSecond: number | null): void
   users(): Promise<StoredUser[]>
+  /**
+   * The API requests received, oldest first: method, raw path, `protocol` ("HTTP/1.1", or
+   * "HTTP/2.0" when an HTTPS client negotiated HTTP/2), headers, body, status answered.
+   */
   requests(): Promise<RecordedRequest[]>
   /** Forgets users and requests, and clears every fault; the rate limit stays. */
   reset(): void

@@ -59,10 +59,15 @@ class ApiError extends LogRocketError {
   }
 }
 
-/** The request could not be delivered, or its answer could not be read. */
+/**
+ * The request could not be delivered, or its answer could not be read. `reason` says why, in
+ * the core's words: 'dns', 'connect', 'tls', 'proxy', 'reset', 'protocol', 'body_too_large' or
+ * 'other'; only 'connect', 'reset' and 'other' are retryable (and retried by the client).
+ */
 class TransportError extends LogRocketError {
-  constructor(message, options) {
-    super(message, 'transport', true, options)
+  constructor(message, reason, retryable, options) {
+    super(message, 'transport', retryable ?? true, options)
+    this.reason = reason ?? 'other'
   }
 }
 
@@ -113,7 +118,7 @@ function toError(record) {
     case 'api':
       return new ApiError(text, record.status, record.retryable, options)
     case 'transport':
-      return new TransportError(text, options)
+      return new TransportError(text, record.reason, record.retryable, options)
     case 'timeout':
       return new TimeoutError(text, options)
     case 'queue_full':
@@ -315,6 +320,7 @@ function configFromEnvAndOptions(options) {
   if (typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`)
   const { apiKey, appId, orgId, baseUrl, timeoutMs, maxRetries, concurrency, initialBackoffMs, maxBackoffMs, userAgent, allowInsecureHttp } = options
   const { queueCapacity, queueMaxBytes, whenFull, enqueueTimeoutMs, coalesce, rateLimit } = options
+  const { proxy, proxyFromEnv, caCert, http1Only, connectTimeoutMs } = options
   const count = (value, what, max = 0xffffffff) => {
     if (value === undefined || value === null) return undefined
     if (!Number.isInteger(value) || value < 0 || value > max) {
@@ -340,6 +346,12 @@ function configFromEnvAndOptions(options) {
     maxBackoffMs: count(maxBackoffMs, 'maxBackoffMs'),
     userAgent: optionalString(userAgent, 'userAgent'),
     allowInsecureHttp: allowInsecureHttp === undefined ? undefined : Boolean(allowInsecureHttp),
+    // The proxy URL may hold a password: a wrong type is reported without the value.
+    proxy: optionalString(proxy, 'proxy'),
+    proxyFromEnv: proxyFromEnv === undefined || proxyFromEnv === null ? undefined : Boolean(proxyFromEnv),
+    caCert: optionalString(caCert, 'caCert'),
+    http1Only: http1Only === undefined || http1Only === null ? undefined : Boolean(http1Only),
+    connectTimeoutMs: count(connectTimeoutMs, 'connectTimeoutMs'),
   }
 }
 
@@ -608,8 +620,11 @@ class Client {
   }
 
   [inspect.custom](depth, options, inspectFn) {
-    const { baseUrl, orgId, appId, concurrency } = this.#native.summary()
-    return `Client ${(inspectFn ?? inspect)({ baseUrl, orgId, appId, concurrency }, options)}`
+    const { baseUrl, orgId, appId, concurrency, proxy } = this.#native.summary()
+    const shown = { baseUrl, orgId, appId, concurrency }
+    // The core's redacted form: credentials show as <redacted>, like the key never shows.
+    if (proxy !== undefined && proxy !== null) shown.proxy = proxy
+    return `Client ${(inspectFn ?? inspect)(shown, options)}`
   }
 }
 
@@ -649,21 +664,39 @@ class Emulator {
   /**
    * Starts serving on 127.0.0.1 (a free port unless `port` is given). Default key: "test".
    * `rateLimit`: API requests per second before it answers 429 with Retry-After (default none).
+   * `tls: true`: serves HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a throwaway CA, which clients
+   * trust through `caCert: emulator.caCertPem` (or `caCertPath`); `caCertPath` as an option
+   * names the file to write it to (kept at stop), else a temporary one (removed at stop).
    */
   static async start(options) {
-    const { apiKey, port, requestLogLimit, rateLimit } = options ?? {}
+    const { apiKey, port, requestLogLimit, rateLimit, tls, caCertPath } = options ?? {}
     const handle = await native.startEmulator({
       apiKey: optionalString(apiKey, 'apiKey'),
       port,
       requestLogLimit,
       rateLimit: emulatorRate(rateLimit),
+      tls: tls === undefined || tls === null ? undefined : Boolean(tls),
+      caCertPath: optionalString(caCertPath, 'caCertPath'),
     })
     return new Emulator(CONSTRUCTING, handle)
   }
 
-  /** The base URL to give clients, e.g. http://127.0.0.1:38211. */
+  /** The base URL to give clients, e.g. http://127.0.0.1:38211 (https:// with `tls`). */
   get url() {
     return this.#native.url
+  }
+
+  /** With `tls`, the throwaway CA's certificate as PEM (give it to a client as `caCert`); else null. */
+  get caCertPem() {
+    return this.#native.caCertPem ?? null
+  }
+
+  /**
+   * With `tls`, the file holding `caCertPem`, for other processes (NODE_EXTRA_CA_CERTS, curl
+   * --cacert) or a client's `caCert`; else null.
+   */
+  get caCertPath() {
+    return this.#native.caCertPath ?? null
   }
 
   /** The key clients must send. */
@@ -682,7 +715,10 @@ class Emulator {
     })
   }
 
-  /** The API requests received, oldest first (raw path, headers, body, status answered). */
+  /**
+   * The API requests received, oldest first (method, raw path, protocol "HTTP/1.1" or
+   * "HTTP/2.0", headers, body, status answered).
+   */
   async requests() {
     return this.#native.requests()
   }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use logrocket_identify::{Client, ClientBuilder, DEFAULT_CLOSE_TIMEOUT, Error, IdentifyRequest};
+use logrocket_identify::{
+    CaCert, Client, ClientBuilder, DEFAULT_CLOSE_TIMEOUT, Error, IdentifyRequest, ProxyUrl,
+};
 use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -47,6 +49,18 @@ pub struct ClientOptions {
     pub enqueue_timeout_ms: Option<u32>,
     /// Fold a user's pending updates into one PUT where that stores the same.
     pub coalesce: Option<bool>,
+    /// A proxy for every request (`http://user:password@host:port`), over the environment's.
+    /// Secret like the key: never in Debug output.
+    pub proxy: Option<String>,
+    /// Whether `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` apply; default true.
+    pub proxy_from_env: Option<bool>,
+    /// A CA to trust on top of the system's: PEM text, or a path to a PEM file.
+    pub ca_cert: Option<String>,
+    /// HTTP/1.1 even to a server that offers HTTP/2.
+    pub http1_only: Option<bool>,
+    /// How long opening a connection may take (TCP, the proxy's tunnel, TLS), apart from the
+    /// attempt's timeout; left out, the core's `DEFAULT_CONNECT_TIMEOUT`.
+    pub connect_timeout_ms: Option<u32>,
 }
 
 // By hand, so the key never reaches a Debug line.
@@ -118,6 +132,21 @@ fn builder(
     if let Some(coalesce) = options.coalesce {
         builder = builder.coalesce(coalesce);
     }
+    if let Some(proxy) = options.proxy {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(honour) = options.proxy_from_env {
+        builder = builder.proxy_from_env(honour);
+    }
+    if let Some(pem_or_path) = options.ca_cert {
+        builder = builder.ca_cert(CaCert::from_pem_or_path(&pem_or_path));
+    }
+    if let Some(only) = options.http1_only {
+        builder = builder.http1_only(only);
+    }
+    if let Some(ms) = options.connect_timeout_ms {
+        builder = builder.connect_timeout(millis(ms));
+    }
     if let Some(hook) = hook {
         builder = builder.on_failure(move |failure| delivery::report_failure(&hook, failure));
     }
@@ -158,6 +187,8 @@ pub struct ClientSummary {
     pub org_id: String,
     pub app_id: String,
     pub concurrency: u32,
+    /// The explicit proxy with its credentials replaced by `<redacted>`; none when not set.
+    pub proxy: Option<String>,
 }
 
 #[napi]
@@ -320,6 +351,7 @@ impl NativeClient {
             org_id: config.org_id.clone(),
             app_id: config.app_id.clone(),
             concurrency: u32::try_from(config.concurrency).unwrap_or(u32::MAX),
+            proxy: config.network.proxy.as_ref().map(ProxyUrl::redacted),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The in-process emulator, for users' own tests (`Emulator.start()` in JS).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
 use logrocket_emulator::{Emulator, EmulatorConfig, EmulatorState, Fault, FaultRate};
@@ -20,6 +21,11 @@ pub struct EmulatorOptions {
     /// API requests per second served before answering 429 with `Retry-After`; 0 or none:
     /// no limit.
     pub rate_limit: Option<u32>,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a throwaway CA. Default false.
+    pub tls: Option<bool>,
+    /// With `tls`, where to write the CA certificate (kept at stop); default a temporary file,
+    /// removed at stop.
+    pub ca_cert_path: Option<String>,
 }
 
 impl std::fmt::Debug for EmulatorOptions {
@@ -27,6 +33,8 @@ impl std::fmt::Debug for EmulatorOptions {
         f.debug_struct("EmulatorOptions")
             .field("port", &self.port)
             .field("rate_limit", &self.rate_limit)
+            .field("tls", &self.tls)
+            .field("ca_cert_path", &self.ca_cert_path)
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +87,9 @@ pub struct RecordedRequestRecord {
     pub method: String,
     /// The raw request target, percent-encoding intact.
     pub path: String,
+    /// The HTTP version it came over: `"HTTP/1.1"`, or `"HTTP/2.0"` when an HTTPS client
+    /// negotiated HTTP/2.
+    pub protocol: String,
     pub headers: BTreeMap<String, String>,
     pub body: String,
     /// The status answered; 0 when the connection was dropped.
@@ -88,6 +99,9 @@ pub struct RecordedRequestRecord {
 #[napi]
 pub struct NativeEmulator {
     url: String,
+    /// In TLS mode, the CA certificate clients trust, and the file holding it.
+    ca_cert_pem: Option<String>,
+    ca_cert_path: Option<String>,
     state: EmulatorState,
     running: Mutex<Option<Emulator>>,
 }
@@ -118,6 +132,8 @@ pub fn start_emulator<'env>(
             .request_log_limit
             .map_or(defaults.request_log_limit, |n| n as usize),
         rate_limit: options.rate_limit,
+        tls: options.tls.unwrap_or(defaults.tls),
+        ca_cert_path: options.ca_cert_path.map(PathBuf::from),
         ..defaults
     };
     env.spawn_future(async move {
@@ -128,6 +144,10 @@ pub fn start_emulator<'env>(
             .map_err(|e| napi::Error::from_reason(format!("cannot start the emulator: {e}")))?;
         Ok(NativeEmulator {
             url: emulator.url().to_owned(),
+            ca_cert_pem: emulator.ca_cert_pem().map(str::to_owned),
+            ca_cert_path: emulator
+                .ca_cert_path()
+                .map(|path| path.to_string_lossy().into_owned()),
             state: emulator.state().clone(),
             running: Mutex::new(Some(emulator)),
         })
@@ -144,6 +164,20 @@ impl NativeEmulator {
     #[napi(getter)]
     pub fn api_key(&self) -> String {
         self.state.api_key().to_owned()
+    }
+
+    /// In TLS mode, the throwaway CA's certificate as PEM (a client's `caCert`); `null` over
+    /// plain HTTP.
+    #[napi(getter)]
+    pub fn ca_cert_pem(&self) -> Option<String> {
+        self.ca_cert_pem.clone()
+    }
+
+    /// In TLS mode, the file holding `caCertPem`, for other processes (`NODE_EXTRA_CA_CERTS`,
+    /// `curl --cacert`); `null` over plain HTTP.
+    #[napi(getter)]
+    pub fn ca_cert_path(&self) -> Option<String> {
+        self.ca_cert_path.clone()
     }
 
     #[napi]
@@ -172,6 +206,7 @@ impl NativeEmulator {
             .map(|request| RecordedRequestRecord {
                 method: request.method,
                 path: request.path,
+                protocol: request.protocol,
                 headers: request.headers,
                 body: request.body,
                 status: u32::from(request.status),

@@ -21,6 +21,9 @@ pub struct ErrorRecord {
     pub detail: Option<String>,
     /// The HTTP status, for API errors.
     pub status: Option<u32>,
+    /// Why the request could not be delivered, for transport errors: `dns`, `connect`, `tls`,
+    /// `proxy`, `reset`, `protocol`, `body_too_large` or `other` (the core's names).
+    pub reason: Option<String>,
     /// Whether trying the same request again later could succeed.
     pub retryable: bool,
 }
@@ -38,6 +41,9 @@ impl From<Error> for ErrorRecord {
             field: error.field().map(str::to_owned),
             detail,
             status: error.status().map(u32::from),
+            reason: error
+                .transport_reason()
+                .map(|reason| reason.as_str().to_owned()),
             retryable: error.is_retryable(),
         }
     }

@@ -122,7 +122,9 @@ test('a dropped connection is a TransportError, a slow answer a TimeoutError', a
   await assert.rejects(client.identify('drop-1'), (error) => {
     assert.ok(error instanceof TransportError)
     assert.equal(error.code, 'ERR_LOGROCKET_TRANSPORT')
+    assert.equal(error.reason, 'reset')
     assert.equal(error.retryable, true)
+    assert.match(error.message, /^transport error \(reset\): /)
     assertNoSecret('a transport error', error)
     return true
   })
@@ -135,9 +137,11 @@ test('a dropped connection is a TransportError, a slow answer a TimeoutError', a
 })
 
 test('nothing listening is a TransportError without the key', async () => {
-  const client = new Client({ apiKey: SECRET, appId: 'acme/web', baseUrl: await closedPortUrl(), maxRetries: 0 })
+  const client = new Client({ apiKey: SECRET, appId: 'acme/web', baseUrl: await closedPortUrl(), maxRetries: 0, proxyFromEnv: false })
   await assert.rejects(client.identify('nobody-home'), (error) => {
     assert.ok(error instanceof TransportError)
+    assert.equal(error.reason, 'connect')
+    assert.equal(error.retryable, true)
     assertNoSecret('a transport error', error)
     return true
   })

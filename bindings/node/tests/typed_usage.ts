@@ -17,6 +17,8 @@ import {
   type DeliveryFailure,
   type FlushSummary,
   type IdentifyRow,
+  type RecordedRequest,
+  type TransportReason,
   type User,
 } from 'logrocket-identify'
 
@@ -130,6 +132,51 @@ async function main(): Promise<void> {
   await Emulator.start({ rateLimit: true })
   await limited.stop()
   void [paced, limit]
+
+  // The network: the emulator over HTTPS, a client trusting its CA through a proxy, and the
+  // reason of a transport error.
+  const secure: Emulator = await Emulator.start({ tls: true, caCertPath: '/tmp/logrocket-ca.pem' })
+  const pem: string | null = secure.caCertPem
+  const caPath: string | null = secure.caCertPath
+  const networked = new Client({
+    apiKey: secure.apiKey,
+    appId: 'acme/web',
+    baseUrl: secure.url,
+    proxy: 'http://alice:s3cret@127.0.0.1:3128',
+    proxyFromEnv: false,
+    caCert: pem ?? caPath ?? '/etc/ssl/corp.pem',
+    http1Only: true,
+    connectTimeoutMs: 2000,
+    maxRetries: 3,
+  })
+  try {
+    await networked.identify('u-net')
+  } catch (error) {
+    if (error instanceof TransportError) {
+      const reason: TransportReason = error.reason
+      const again: boolean = error.retryable
+      const code: 'ERR_LOGROCKET_TRANSPORT' = error.code
+      if (reason === 'tls' || reason === 'proxy' || reason === 'body_too_large') void again
+      void code
+    }
+  }
+  const recorded: RecordedRequest[] = await secure.requests()
+  const protocol: string | undefined = recorded[0]?.protocol
+  await secure.stop()
+  void protocol
+  // @ts-expect-error a CA is PEM text or a path
+  new Client({ caCert: 42 })
+  // @ts-expect-error a proxy is a URL string
+  new Client({ proxy: { host: 'proxy', port: 3128 } })
+  // @ts-expect-error a connect timeout is a number of milliseconds
+  new Client({ connectTimeoutMs: '5s' })
+  // @ts-expect-error tls is on or off
+  await Emulator.start({ tls: 'yes' })
+  // @ts-expect-error the CA is read, not set
+  secure.caCertPem = 'x'
+  // @ts-expect-error a timeout is its own error kind, not a transport reason
+  const notAReason: TransportReason = 'timeout'
+  void notAReason
 
   // @ts-expect-error a user id is a string
   await client.identify(42)
