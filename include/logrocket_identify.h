@@ -41,7 +41,8 @@ typedef enum lr_status {
    */
   LR_ERR_API = 2,
   /**
-   * The request could not be delivered or its answer could not be read.
+   * The request could not be delivered or its answer could not be read;
+   * `lr_error_transport_reason` says why.
    */
   LR_ERR_TRANSPORT = 3,
   /**
@@ -141,13 +142,14 @@ typedef struct lr_config lr_config;
 
 /**
  * A running emulator of the User Identification API on 127.0.0.1 (a free port), serving on a
- * background thread of its own. Opaque and thread-safe. Stopped by `lr_emulator_stop`.
+ * background thread of its own: plain HTTP (`lr_emulator_start`) or HTTPS with a throwaway CA
+ * (`lr_emulator_start_tls`). Opaque and thread-safe. Stopped by `lr_emulator_stop`.
  */
 typedef struct lr_emulator lr_emulator;
 
 /**
  * Why a call failed: its status, kind, whole text, bare message and, when known, the field at
- * fault, the HTTP status and whether a retry could succeed. Opaque; read it with the
+ * fault, the HTTP status, the transport failure's reason and whether a retry could succeed. Opaque; read it with the
  * `lr_error_*` accessors.
  */
 typedef struct lr_error lr_error;
@@ -476,6 +478,12 @@ enum lr_status lr_client_identify_many_json_cancellable(const struct lr_client *
  * message saying what to set. On success `*out` owns the client; free it with `lr_client_free`.
  * `config` is only read: it may be freed or reused afterwards.
  *
+ * The threads the client starts keep SIGPIPE blocked, so a peer that closes a connection fails
+ * a request (a transport error) rather than ending the process; the program's own signal
+ * handling is left alone. The blocking calls may also use the network on the calling thread
+ * (a TLS handshake, for one): a program that has not set SIGPIPE to `SIG_IGN`, as network
+ * programs usually do, may want to.
+ *
  * # Safety
  *
  * `config` is a live configuration not being modified during the call; `out` is valid for
@@ -670,6 +678,89 @@ enum lr_status lr_config_set_rate_limit(struct lr_config *config,
                                         struct lr_error **error);
 
 /**
+ * Sends every request through this proxy, `http://user:password@host:port` (an `https://`
+ * proxy URL is allowed too), whatever the environment's proxy variables say; `NO_PROXY` still
+ * names the hosts reached directly unless `lr_config_set_proxy_from_env` turns the environment
+ * off. The credentials are kept as secret as the API key: they never appear in an error. The
+ * URL is checked by `lr_client_new`, which gives `LR_ERR_CONFIG` for one it cannot use (its
+ * message never holds the password); this call only records it. Calling it again replaces it.
+ *
+ * # Safety
+ *
+ * As `lr_config_set_api_key`.
+ */
+enum lr_status lr_config_set_proxy(struct lr_config *config,
+                                   const char *url,
+                                   struct lr_error **error);
+
+/**
+ * Whether the proxy environment variables apply: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+ * `NO_PROXY`, in either case (default true, as curl does). They are read by `lr_client_new`:
+ * set them before building the client. Turn this off for a client that must ignore them.
+ *
+ * # Safety
+ *
+ * As `lr_config_set_timeout_ms`.
+ */
+enum lr_status lr_config_set_proxy_from_env(struct lr_config *config,
+                                            bool honour,
+                                            struct lr_error **error);
+
+/**
+ * Trusts one more CA certificate, on top of the system's trust store and Mozilla's roots: a
+ * corporate or TLS-inspecting proxy's CA, or a test server's (`lr_emulator_ca_cert_path`).
+ * `pem_or_path` is PEM text when it contains `-----BEGIN`, else the path of a PEM file; either
+ * may hold several certificates. May be called more than once; each call adds. A file that
+ * cannot be read, or text holding no certificate, gives `LR_ERR_CONFIG` from `lr_client_new`
+ * (the file is read there); this call only records it. Certificates are always verified:
+ * nothing turns that off.
+ *
+ * # Safety
+ *
+ * As `lr_config_set_api_key`.
+ */
+enum lr_status lr_config_add_ca_cert(struct lr_config *config,
+                                     const char *pem_or_path,
+                                     struct lr_error **error);
+
+/**
+ * Speaks HTTP/1.1 even to a server that offers HTTP/2 (default false: HTTP/2 when the server
+ * offers it over TLS).
+ *
+ * # Safety
+ *
+ * As `lr_config_set_timeout_ms`.
+ */
+enum lr_status lr_config_set_http1_only(struct lr_config *config,
+                                        bool only,
+                                        struct lr_error **error);
+
+/**
+ * Sets how long opening a connection (TCP, the proxy's tunnel, TLS) may take, in milliseconds
+ * (default `lr_default_connect_timeout_ms`, 5000), apart from the per-attempt timeout: a host
+ * that does not answer fails fast (a retryable transport error, reason `"connect"`) rather than
+ * using up the whole attempt. It never exceeds the attempt's timeout. 0 is refused by
+ * `lr_client_new` (`LR_ERR_CONFIG`).
+ *
+ * # Safety
+ *
+ * As `lr_config_set_timeout_ms`.
+ */
+enum lr_status lr_config_set_connect_timeout_ms(struct lr_config *config,
+                                                uint64_t timeout_ms,
+                                                struct lr_error **error);
+
+/**
+ * The connect timeout a client has unless `lr_config_set_connect_timeout_ms` sets another, in
+ * milliseconds (the core's `DEFAULT_CONNECT_TIMEOUT`, 5000).
+ *
+ * # Safety
+ *
+ * Always safe to call.
+ */
+uint64_t lr_default_connect_timeout_ms(void);
+
+/**
  * Sets how many updates the queue holds at most (the core's default applies when unset). 0 is
  * refused by `lr_client_new` (`LR_ERR_CONFIG`). When the queue is full, the `lr_when_full`
  * policy decides.
@@ -801,9 +892,9 @@ enum lr_status lr_client_counters(const struct lr_client *client,
                                   struct lr_error **error);
 
 /**
- * Starts an emulator that accepts `api_key` (`NULL`: `"test"`). When this returns `LR_OK`, it
- * accepts connections at `lr_emulator_url`. `*out` owns it; stop and free it with
- * `lr_emulator_stop`.
+ * Starts an emulator serving plain HTTP that accepts `api_key` (`NULL`: `"test"`). When this
+ * returns `LR_OK`, it accepts connections at `lr_emulator_url`. `*out` owns it; stop and free
+ * it with `lr_emulator_stop`. For HTTPS, see `lr_emulator_start_tls`.
  *
  * # Safety
  *
@@ -813,6 +904,29 @@ enum lr_status lr_client_counters(const struct lr_client *client,
 enum lr_status lr_emulator_start(const char *api_key,
                                  struct lr_emulator **out,
                                  struct lr_error **error);
+
+/**
+ * Starts an emulator as `lr_emulator_start` does, but serving HTTPS (HTTP/2 or HTTP/1.1, as
+ * the client negotiates by ALPN) with a certificate signed by a throwaway CA made for this
+ * start, valid for `127.0.0.1`, `localhost` and `::1`. `lr_emulator_url` is then
+ * `https://127.0.0.1:<port>`. A client trusts it like a real server, verification on, once
+ * given the CA: `lr_config_add_ca_cert` with `lr_emulator_ca_cert_path` or
+ * `lr_emulator_ca_cert_pem`. Without the CA, its requests fail with a transport error of reason
+ * `"tls"`.
+ *
+ * `ca_cert_path` names the file the CA certificate (PEM) is written to, left in place when the
+ * emulator stops; `NULL` writes it to a fresh temporary file that `lr_emulator_stop` removes.
+ * Either way the file exists when this returns `LR_OK`.
+ *
+ * # Safety
+ *
+ * `api_key` and `ca_cert_path` are `NULL` or NUL-terminated strings read only during the call;
+ * `out` is valid for writing one pointer; `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_emulator_start_tls(const char *api_key,
+                                     const char *ca_cert_path,
+                                     struct lr_emulator **out,
+                                     struct lr_error **error);
 
 /**
  * Stops the emulator, waits for its thread, and frees it. `NULL` does nothing.
@@ -825,7 +939,8 @@ enum lr_status lr_emulator_start(const char *api_key,
 void lr_emulator_stop(struct lr_emulator *emulator);
 
 /**
- * The base URL to configure clients with, e.g. `http://127.0.0.1:38211`. Owned by the
+ * The base URL to configure clients with, e.g. `http://127.0.0.1:38211`, or
+ * `https://127.0.0.1:38211` for an emulator from `lr_emulator_start_tls`. Owned by the
  * emulator. `NULL` gives `NULL`.
  *
  * # Safety
@@ -842,6 +957,28 @@ const char *lr_emulator_url(const struct lr_emulator *emulator);
  * As `lr_emulator_url`.
  */
 const char *lr_emulator_api_key(const struct lr_emulator *emulator);
+
+/**
+ * For an emulator from `lr_emulator_start_tls`, the path of the file holding its CA
+ * certificate (PEM), for `lr_config_add_ca_cert` or another process (`curl --cacert`,
+ * `SSL_CERT_FILE`). `NULL` for a plain HTTP emulator, and for `NULL`. Owned by the emulator.
+ *
+ * # Safety
+ *
+ * As `lr_emulator_url`.
+ */
+const char *lr_emulator_ca_cert_path(const struct lr_emulator *emulator);
+
+/**
+ * For an emulator from `lr_emulator_start_tls`, its CA certificate as PEM text, for
+ * `lr_config_add_ca_cert`. `NULL` for a plain HTTP emulator, and for `NULL`. Owned by the
+ * emulator.
+ *
+ * # Safety
+ *
+ * As `lr_emulator_url`.
+ */
+const char *lr_emulator_ca_cert_pem(const struct lr_emulator *emulator);
 
 /**
  * Forgets every stored user and recorded request, and clears injected faults. The rate limit
@@ -937,6 +1074,17 @@ const char *lr_recorded_request_path(const struct lr_recorded_request *request);
  * As `lr_recorded_request_method`.
  */
 const char *lr_recorded_request_body(const struct lr_recorded_request *request);
+
+/**
+ * The HTTP version the request came over: `"HTTP/1.1"`, or `"HTTP/2.0"` when an HTTPS
+ * client negotiated HTTP/2 (`lr_emulator_start_tls`; see `lr_config_set_http1_only`). Owned by
+ * the recorded request.
+ *
+ * # Safety
+ *
+ * As `lr_recorded_request_method`.
+ */
+const char *lr_recorded_request_protocol(const struct lr_recorded_request *request);
 
 /**
  * The status the emulator answered (0 when it dropped the connection; 0 for `NULL`).
@@ -1076,6 +1224,32 @@ const char *lr_error_detail(const struct lr_error *error);
  * `error` is `NULL` or a live error object.
  */
 uint16_t lr_error_http_status(const struct lr_error *error);
+
+/**
+ * Why a transport error (`LR_ERR_TRANSPORT`) happened, as a lower-case word, or `NULL` for
+ * every other kind of error (and for `NULL`). Static: never free it. The reasons, and whether
+ * the client retries them (`lr_error_retryable` says the same):
+ *
+ * - `"dns"`: the host name did not resolve. Not retried.
+ * - `"connect"`: no connection could be opened (refused, unreachable, or the connect timeout
+ *   passed). Retried.
+ * - `"tls"`: the TLS handshake failed, most often a certificate that is not trusted (add its
+ *   CA with `lr_config_add_ca_cert`) or does not name the host. Not retried.
+ * - `"proxy"`: the proxy refused: it wants credentials or rejected the ones given (407), or
+ *   would not open a tunnel. Not retried.
+ * - `"reset"`: the connection was closed or reset before the answer was read. Retried.
+ * - `"protocol"`: the server (or something in between) broke the HTTP protocol. Not retried.
+ * - `"body_too_large"`: the answer was larger than any answer of the API can be. Not retried.
+ * - `"other"`: anything else. Retried.
+ *
+ * `lr_error_message` holds the reason too (`"transport error (tls): ..."`); this is the part
+ * for a program to compare.
+ *
+ * # Safety
+ *
+ * `error` is `NULL` or a live error object.
+ */
+const char *lr_error_transport_reason(const struct lr_error *error);
 
 /**
  * Whether sending the same request again later could succeed.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the C library (static and shared) once, checks that the committed header matches a
 # fresh one, then compiles and runs the C tests (also under valgrind), the C examples and the
-# C++ example. Needs cargo, gcc, g++ and valgrind (installed with apt-get when missing).
+# C++ example. Needs cargo, gcc, g++, valgrind and tinyproxy (installed with apt-get when missing).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,6 +53,20 @@ step "C background delivery tests under valgrind"
 valgrind --leak-check=full --error-exitcode=1 --quiet \
     --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp \
     "$out/test_delivery"
+
+step "C network tests (HTTPS emulator, tinyproxy)"
+if ! command -v tinyproxy >/dev/null; then
+    step "installing tinyproxy"
+    apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null
+fi
+gcc -std=c11 "${cflags[@]}" crates/logrocket-ffi/tests/c/test_network.c "${libs[@]}" -o "$out/test_network"
+"$out/test_network" tests/proxy/tinyproxy.sh
+
+step "C network tests under valgrind"
+# --num-callers=40: deep enough for valgrind.supp's rustls entries to see rustls in the stack.
+valgrind --leak-check=full --error-exitcode=1 --quiet --num-callers=40 \
+    --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp \
+    "$out/test_network" tests/proxy/tinyproxy.sh
 
 step "examples/c/identify.c"
 gcc -std=c11 "${cflags[@]}" examples/c/identify.c "${libs[@]}" -o "$out/identify"

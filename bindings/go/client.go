@@ -59,6 +59,32 @@ type Config struct {
 	// refuses (negative, NaN, infinite, above 1e9) makes New return its *ConfigError.
 	RateLimit float64
 
+	// Network. The defaults are curl's: the proxy environment variables, the system's trust
+	// store plus Mozilla's roots, HTTP/2 when the server offers it. Certificates are always
+	// verified.
+
+	// Proxy sends every request through this proxy, "http://user:password@host:port" (an
+	// https:// proxy URL works too), whatever the environment says; NO_PROXY still names the
+	// hosts reached directly unless DisableProxyFromEnv is set. Like APIKey, its credentials
+	// never appear in an error or in fmt's output of a Config. A URL the core cannot use makes
+	// New return a *ConfigError (without the password).
+	Proxy string
+	// DisableProxyFromEnv ignores HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY (in either
+	// case), which are honoured by default. They are read by New: set them before building the
+	// client.
+	DisableProxyFromEnv bool
+	// CACert is a CA certificate to trust on top of the system's: PEM text (anything holding
+	// "-----BEGIN"), or the path of a PEM file, which may hold several. For a corporate or
+	// TLS-inspecting proxy, or a test server (Emulator.CACertPEM). A file that cannot be read,
+	// or text holding no certificate, makes New return a *ConfigError.
+	CACert string
+	// HTTP1Only speaks HTTP/1.1 even to a server that offers HTTP/2.
+	HTTP1Only bool
+	// ConnectTimeout bounds opening a connection (TCP, the proxy's tunnel, TLS), apart from
+	// Timeout, so that a host that does not answer fails fast and is retried (0: the library's
+	// default, 5s; never longer than Timeout).
+	ConnectTimeout time.Duration
+
 	// Background delivery (Enqueue, Flush, Shutdown). Zero values keep the library's defaults.
 
 	// QueueCapacity bounds how many updates wait to be sent; negative is a *ConfigError.
@@ -137,6 +163,8 @@ func New(cfg Config) (*Client, error) {
 		{cfg.OrgID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_org_id(c, v, e) }},
 		{cfg.AppID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app_id(c, v, e) }},
 		{cfg.BaseURL, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_base_url(c, v, e) }},
+		{cfg.Proxy, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_proxy(c, v, e) }},
+		{cfg.CACert, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_add_ca_cert(c, v, e) }},
 	}
 	for _, s := range setters {
 		if s.value == "" {
@@ -166,6 +194,11 @@ func New(cfg Config) (*Client, error) {
 	// the core's to judge, so its message is the one every language gives.
 	if cfg.RateLimit != 0 {
 		C.lr_config_set_rate_limit(config, C.double(cfg.RateLimit), nil)
+	}
+	C.lr_config_set_proxy_from_env(config, C.bool(!cfg.DisableProxyFromEnv), nil)
+	C.lr_config_set_http1_only(config, C.bool(cfg.HTTP1Only), nil)
+	if cfg.ConnectTimeout > 0 {
+		C.lr_config_set_connect_timeout_ms(config, C.uint64_t(max(cfg.ConnectTimeout.Milliseconds(), 1)), nil)
 	}
 	C.lr_config_set_user_agent(config, cUserAgent, nil)
 	if err := setDelivery(config, cfg); err != nil {

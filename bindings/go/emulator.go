@@ -15,12 +15,15 @@ import (
 )
 
 // Emulator is LogRocket's User Identification API emulated in this process on 127.0.0.1, for
-// tests of code that uses this package: no credentials, no network.
+// tests of code that uses this package: no credentials, no network. It serves plain HTTP, or
+// HTTPS when started with WithTLS.
 type Emulator struct {
-	mu     sync.Mutex
-	handle *C.lr_emulator
-	url    string
-	apiKey string
+	mu         sync.Mutex
+	handle     *C.lr_emulator
+	url        string
+	apiKey     string
+	caCertPEM  string
+	caCertPath string
 }
 
 // RecordedRequest is one API request the emulator received.
@@ -29,31 +32,85 @@ type RecordedRequest struct {
 	Path   string // raw, percent-encoding intact
 	Body   string
 	Status int
+	// Protocol is the HTTP version the request came over: "HTTP/1.1", or "HTTP/2.0" when a
+	// client negotiated HTTP/2 with an emulator started WithTLS (see Config.HTTP1Only).
+	Protocol string
 }
 
-// StartEmulator starts an emulator accepting the API key "test".
-func StartEmulator() (*Emulator, error) {
+// EmulatorOption changes how StartEmulator starts the emulator.
+type EmulatorOption func(*emulatorOptions)
+
+type emulatorOptions struct {
+	tls        bool
+	caCertPath string
+}
+
+// WithTLS makes the emulator serve HTTPS (HTTP/2 or HTTP/1.1, as the client negotiates), with
+// a certificate for 127.0.0.1 and localhost signed by a throwaway CA made for this start. A
+// client trusts it as it would a real server, verification on, once given the CA: Config
+// does that (Config.CACert is the CA's PEM). Without it, requests fail with a
+// *TransportError of Reason "tls". The CA certificate is also written to a temporary file,
+// CACertPath, removed by Close.
+func WithTLS() EmulatorOption {
+	return func(o *emulatorOptions) { o.tls = true }
+}
+
+// WithCACertPath is WithTLS, writing the CA certificate (PEM) to path, for clients in other
+// processes (curl --cacert, SSL_CERT_FILE); the file stays after Close.
+func WithCACertPath(path string) EmulatorOption {
+	return func(o *emulatorOptions) { o.tls, o.caCertPath = true, path }
+}
+
+// StartEmulator starts an emulator accepting the API key "test", serving plain HTTP unless an
+// option says otherwise.
+func StartEmulator(options ...EmulatorOption) (*Emulator, error) {
+	var o emulatorOptions
+	for _, option := range options {
+		option(&o)
+	}
 	var handle *C.lr_emulator
 	var cerr *C.lr_error
-	if status := C.lr_emulator_start(nil, &handle, &cerr); status != C.LR_OK {
+	var status uint32
+	switch {
+	case !o.tls:
+		status = C.lr_emulator_start(nil, &handle, &cerr)
+	case o.caCertPath == "":
+		status = C.lr_emulator_start_tls(nil, nil, &handle, &cerr)
+	default:
+		path := C.CString(o.caCertPath)
+		status = C.lr_emulator_start_tls(nil, path, &handle, &cerr)
+		C.free(unsafe.Pointer(path))
+	}
+	if status != C.LR_OK {
 		return nil, takeError(status, cerr)
 	}
 	return &Emulator{
-		handle: handle,
-		url:    C.GoString(C.lr_emulator_url(handle)),
-		apiKey: C.GoString(C.lr_emulator_api_key(handle)),
+		handle:     handle,
+		url:        C.GoString(C.lr_emulator_url(handle)),
+		apiKey:     C.GoString(C.lr_emulator_api_key(handle)),
+		caCertPEM:  goString(C.lr_emulator_ca_cert_pem(handle)),
+		caCertPath: goString(C.lr_emulator_ca_cert_path(handle)),
 	}, nil
 }
 
-// URL is the base URL to give a Client.
+// URL is the base URL to give a Client: http://127.0.0.1:<port>, or https:// WithTLS.
 func (e *Emulator) URL() string { return e.url }
 
 // APIKey is the key the emulator accepts.
 func (e *Emulator) APIKey() string { return e.apiKey }
 
-// Config is a client configuration pointing at the emulator, for app "org/app".
+// CACertPEM is the CA certificate (PEM) of an emulator started WithTLS, for Config.CACert; ""
+// for a plain HTTP one.
+func (e *Emulator) CACertPEM() string { return e.caCertPEM }
+
+// CACertPath is the file holding CACertPEM, for Config.CACert or another process; "" for a
+// plain HTTP emulator.
+func (e *Emulator) CACertPath() string { return e.caCertPath }
+
+// Config is a client configuration pointing at the emulator, for app "org/app"; WithTLS, it
+// trusts the emulator's CA.
 func (e *Emulator) Config(app string) Config {
-	return Config{APIKey: e.apiKey, BaseURL: e.url, App: app}
+	return Config{APIKey: e.apiKey, BaseURL: e.url, App: app, CACert: e.caCertPEM}
 }
 
 // Reset forgets every user and recorded request, and clears injected faults. The rate limit
@@ -79,10 +136,11 @@ func (e *Emulator) Requests() []RecordedRequest {
 			break
 		}
 		out = append(out, RecordedRequest{
-			Method: C.GoString(C.lr_recorded_request_method(r)),
-			Path:   C.GoString(C.lr_recorded_request_path(r)),
-			Body:   C.GoString(C.lr_recorded_request_body(r)),
-			Status: int(C.lr_recorded_request_status(r)),
+			Method:   C.GoString(C.lr_recorded_request_method(r)),
+			Path:     C.GoString(C.lr_recorded_request_path(r)),
+			Body:     C.GoString(C.lr_recorded_request_body(r)),
+			Status:   int(C.lr_recorded_request_status(r)),
+			Protocol: C.GoString(C.lr_recorded_request_protocol(r)),
 		})
 		C.lr_recorded_request_free(r)
 	}

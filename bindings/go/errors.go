@@ -53,13 +53,40 @@ func (e *APIError) Error() string {
 	return orText(e.text, fmt.Sprintf("LogRocket API error %d: %s", e.Status, e.Message))
 }
 
-// TransportError: the request could not be delivered or its answer could not be read.
+// TransportError: the request could not be delivered or its answer could not be read. Reason
+// says why, in the words every language of the SDK uses; the client retries only some:
+//
+//   - "dns": the host name did not resolve. Not retried.
+//   - "connect": no connection could be opened (refused, unreachable, or ConnectTimeout
+//     passed). Retried.
+//   - "tls": the TLS handshake failed, most often a certificate that is not trusted (see
+//     Config.CACert) or does not name the host. Not retried.
+//   - "proxy": the proxy refused: it wants credentials or rejected the ones given (407), or
+//     would not open a tunnel. Not retried.
+//   - "reset": the connection was closed or reset before the answer was read. Retried.
+//   - "protocol": the server (or something in between) broke the HTTP protocol. Not retried.
+//   - "body_too_large": the answer was larger than any answer of the API can be. Not retried.
+//   - "other": anything else. Retried.
+//
+// Retryable says whether sending the request again later could succeed (true for the reasons
+// retried). Error() is the core's text, the reason in it: "transport error (tls): the TLS
+// handshake with 127.0.0.1 failed (...): invalid peer certificate: UnknownIssuer".
 type TransportError struct {
-	Message string
-	text    string
+	Reason    string
+	Message   string
+	Retryable bool
+	text      string
 }
 
-func (e *TransportError) Error() string { return orText(e.text, "transport error: "+e.Message) }
+func (e *TransportError) Error() string {
+	if e.text != "" {
+		return e.text
+	}
+	if e.Reason != "" {
+		return "transport error (" + e.Reason + "): " + e.Message
+	}
+	return "transport error: " + e.Message
+}
 
 // TimeoutError: every attempt ran past the per-attempt timeout, or the context's deadline
 // passed first (then errors.Is(err, context.DeadlineExceeded) holds too).
@@ -153,7 +180,12 @@ func fromC[S ~uint32](code S, e *C.lr_error) error {
 			text:      text,
 		}
 	case C.LR_ERR_TRANSPORT:
-		return &TransportError{Message: message, text: text}
+		return &TransportError{
+			Reason:    goString(C.lr_error_transport_reason(e)),
+			Message:   message,
+			Retryable: bool(C.lr_error_retryable(e)),
+			text:      text,
+		}
 	case C.LR_ERR_TIMEOUT:
 		return &TimeoutError{Message: message, text: text}
 	case C.LR_ERR_CONFIG:

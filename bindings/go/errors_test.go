@@ -47,7 +47,8 @@ func TestErrorTextIsTheCoresWholeText(t *testing.T) {
 	defer refused.Close()
 	_, err = refused.Identify(ctx, "u", Identify{})
 	var transportErr *TransportError
-	if !errors.As(err, &transportErr) || err.Error() != "transport error: "+transportErr.Message {
+	if !errors.As(err, &transportErr) || transportErr.Reason != "connect" || !transportErr.Retryable ||
+		err.Error() != "transport error (connect): "+transportErr.Message {
 		t.Errorf("transport: %q %+v", err, transportErr)
 	}
 
@@ -116,5 +117,8 @@ func TestErrorsMadeInGoReadAlike(t *testing.T) {
 	// Errors built by hand (a test double) read the same way.
 	if got := (&APIError{Status: 503, Message: "busy"}).Error(); got != "LogRocket API error 503: busy" {
 		t.Errorf("hand-made API error: %q", got)
+	}
+	if got := (&TransportError{Reason: "tls", Message: "untrusted"}).Error(); got != "transport error (tls): untrusted" {
+		t.Errorf("hand-made transport error: %q", got)
 	}
 }

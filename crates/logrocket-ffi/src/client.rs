@@ -22,6 +22,12 @@ pub struct lr_client {
 /// message saying what to set. On success `*out` owns the client; free it with `lr_client_free`.
 /// `config` is only read: it may be freed or reused afterwards.
 ///
+/// The threads the client starts keep SIGPIPE blocked, so a peer that closes a connection fails
+/// a request (a transport error) rather than ending the process; the program's own signal
+/// handling is left alone. The blocking calls may also use the network on the calling thread
+/// (a TLS handshake, for one): a program that has not set SIGPIPE to `SIG_IGN`, as network
+/// programs usually do, may want to.
+///
 /// # Safety
 ///
 /// `config` is a live configuration not being modified during the call; `out` is valid for
@@ -37,7 +43,9 @@ pub unsafe extern "C" fn lr_client_new(
         run(error, || {
             args::clear_out(out, "out")?;
             let config = args::handle(config, "config")?;
-            let inner = config.builder().build_blocking()?;
+            // The client's runtime starts its threads here: they keep SIGPIPE blocked.
+            let inner =
+                crate::sigpipe::blocked_in_new_threads(|| config.builder().build_blocking())?;
             args::give(out, lr_client { inner })
         })
     }

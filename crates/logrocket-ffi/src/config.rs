@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use logrocket_identify::ClientBuilder;
+use logrocket_identify::{CaCert, ClientBuilder, DEFAULT_CONNECT_TIMEOUT};
 
 use crate::args;
 use crate::delivery::FailureHook;
@@ -293,4 +293,116 @@ pub unsafe extern "C" fn lr_config_set_rate_limit(
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
     unsafe { update(config, error, |b| Ok(b.rate_limit(per_second))) }
+}
+
+/// Sends every request through this proxy, `http://user:password@host:port` (an `https://`
+/// proxy URL is allowed too), whatever the environment's proxy variables say; `NO_PROXY` still
+/// names the hosts reached directly unless `lr_config_set_proxy_from_env` turns the environment
+/// off. The credentials are kept as secret as the API key: they never appear in an error. The
+/// URL is checked by `lr_client_new`, which gives `LR_ERR_CONFIG` for one it cannot use (its
+/// message never holds the password); this call only records it. Calling it again replaces it.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_proxy(
+    config: *mut lr_config,
+    url: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { set_string(config, url, "proxy", error, |b, v| b.proxy(v)) }
+}
+
+/// Whether the proxy environment variables apply: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+/// `NO_PROXY`, in either case (default true, as curl does). They are read by `lr_client_new`:
+/// set them before building the client. Turn this off for a client that must ignore them.
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_proxy_from_env(
+    config: *mut lr_config,
+    honour: bool,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { update(config, error, |b| Ok(b.proxy_from_env(honour))) }
+}
+
+/// Trusts one more CA certificate, on top of the system's trust store and Mozilla's roots: a
+/// corporate or TLS-inspecting proxy's CA, or a test server's (`lr_emulator_ca_cert_path`).
+/// `pem_or_path` is PEM text when it contains `-----BEGIN`, else the path of a PEM file; either
+/// may hold several certificates. May be called more than once; each call adds. A file that
+/// cannot be read, or text holding no certificate, gives `LR_ERR_CONFIG` from `lr_client_new`
+/// (the file is read there); this call only records it. Certificates are always verified:
+/// nothing turns that off.
+///
+/// # Safety
+///
+/// As `lr_config_set_api_key`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_add_ca_cert(
+    config: *mut lr_config,
+    pem_or_path: *const c_char,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        set_string(config, pem_or_path, "ca_cert", error, |b, v| {
+            b.ca_cert(CaCert::from_pem_or_path(&v))
+        })
+    }
+}
+
+/// Speaks HTTP/1.1 even to a server that offers HTTP/2 (default false: HTTP/2 when the server
+/// offers it over TLS).
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_http1_only(
+    config: *mut lr_config,
+    only: bool,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { update(config, error, |b| Ok(b.http1_only(only))) }
+}
+
+/// Sets how long opening a connection (TCP, the proxy's tunnel, TLS) may take, in milliseconds
+/// (default `lr_default_connect_timeout_ms`, 5000), apart from the per-attempt timeout: a host
+/// that does not answer fails fast (a retryable transport error, reason `"connect"`) rather than
+/// using up the whole attempt. It never exceeds the attempt's timeout. 0 is refused by
+/// `lr_client_new` (`LR_ERR_CONFIG`).
+///
+/// # Safety
+///
+/// As `lr_config_set_timeout_ms`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_config_set_connect_timeout_ms(
+    config: *mut lr_config,
+    timeout_ms: u64,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe {
+        update(config, error, |b| {
+            Ok(b.connect_timeout(Duration::from_millis(timeout_ms)))
+        })
+    }
+}
+
+/// The connect timeout a client has unless `lr_config_set_connect_timeout_ms` sets another, in
+/// milliseconds (the core's `DEFAULT_CONNECT_TIMEOUT`, 5000).
+///
+/// # Safety
+///
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub extern "C" fn lr_default_connect_timeout_ms() -> u64 {
+    u64::try_from(DEFAULT_CONNECT_TIMEOUT.as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,6 +1,7 @@
 //! `lr_emulator`: the API's emulator in this process, for users' own tests.
 
 use std::ffi::{CString, c_char};
+use std::path::PathBuf;
 use std::ptr;
 
 use logrocket_emulator::{Emulator, EmulatorConfig, Fault, FaultRate, RecordedRequest};
@@ -13,12 +14,16 @@ use crate::status::lr_status;
 use crate::user::lr_user;
 
 /// A running emulator of the User Identification API on 127.0.0.1 (a free port), serving on a
-/// background thread of its own. Opaque and thread-safe. Stopped by `lr_emulator_stop`.
+/// background thread of its own: plain HTTP (`lr_emulator_start`) or HTTPS with a throwaway CA
+/// (`lr_emulator_start_tls`). Opaque and thread-safe. Stopped by `lr_emulator_stop`.
 #[derive(Debug)]
 pub struct lr_emulator {
     inner: Emulator,
     url: CString,
     api_key: CString,
+    /// With TLS: the CA certificate as PEM, and the file holding it.
+    ca_cert_pem: Option<CString>,
+    ca_cert_path: Option<CString>,
 }
 
 /// One API request the emulator received, as it arrived. Opaque; its strings are owned by it
@@ -28,6 +33,7 @@ pub struct lr_recorded_request {
     method: CString,
     path: CString,
     body: CString,
+    protocol: CString,
     status: u16,
 }
 
@@ -37,14 +43,15 @@ impl From<RecordedRequest> for lr_recorded_request {
             method: c_string(&request.method),
             path: c_string(&request.path),
             body: c_string(&request.body),
+            protocol: c_string(&request.protocol),
             status: request.status,
         }
     }
 }
 
-/// Starts an emulator that accepts `api_key` (`NULL`: `"test"`). When this returns `LR_OK`, it
-/// accepts connections at `lr_emulator_url`. `*out` owns it; stop and free it with
-/// `lr_emulator_stop`.
+/// Starts an emulator serving plain HTTP that accepts `api_key` (`NULL`: `"test"`). When this
+/// returns `LR_OK`, it accepts connections at `lr_emulator_url`. `*out` owns it; stop and free
+/// it with `lr_emulator_stop`. For HTTPS, see `lr_emulator_start_tls`.
 ///
 /// # Safety
 ///
@@ -56,24 +63,81 @@ pub unsafe extern "C" fn lr_emulator_start(
     out: *mut *mut lr_emulator,
     error: *mut *mut lr_error,
 ) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees; a NULL path is not read.
+    unsafe { start(api_key, false, ptr::null(), out, error) }
+}
+
+/// Starts an emulator as `lr_emulator_start` does, but serving HTTPS (HTTP/2 or HTTP/1.1, as
+/// the client negotiates by ALPN) with a certificate signed by a throwaway CA made for this
+/// start, valid for `127.0.0.1`, `localhost` and `::1`. `lr_emulator_url` is then
+/// `https://127.0.0.1:<port>`. A client trusts it like a real server, verification on, once
+/// given the CA: `lr_config_add_ca_cert` with `lr_emulator_ca_cert_path` or
+/// `lr_emulator_ca_cert_pem`. Without the CA, its requests fail with a transport error of reason
+/// `"tls"`.
+///
+/// `ca_cert_path` names the file the CA certificate (PEM) is written to, left in place when the
+/// emulator stops; `NULL` writes it to a fresh temporary file that `lr_emulator_stop` removes.
+/// Either way the file exists when this returns `LR_OK`.
+///
+/// # Safety
+///
+/// `api_key` and `ca_cert_path` are `NULL` or NUL-terminated strings read only during the call;
+/// `out` is valid for writing one pointer; `error` is `NULL` or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_start_tls(
+    api_key: *const c_char,
+    ca_cert_path: *const c_char,
+    out: *mut *mut lr_emulator,
+    error: *mut *mut lr_error,
+) -> lr_status {
+    // SAFETY: forwarded under the caller's guarantees.
+    unsafe { start(api_key, true, ca_cert_path, out, error) }
+}
+
+/// Starts an emulator, over TLS or not.
+///
+/// # Safety
+///
+/// As `lr_emulator_start_tls`.
+unsafe fn start(
+    api_key: *const c_char,
+    tls: bool,
+    ca_cert_path: *const c_char,
+    out: *mut *mut lr_emulator,
+    error: *mut *mut lr_error,
+) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
     unsafe {
         run(error, || {
             args::clear_out(out, "out")?;
-            let mut config = EmulatorConfig::default();
+            let mut config = EmulatorConfig {
+                tls,
+                ..EmulatorConfig::default()
+            };
             if let Some(key) = args::optional_string(api_key, "api_key")? {
                 config.api_key = key.to_owned();
             }
-            let inner = Emulator::start(config)
+            if let Some(path) = args::optional_string(ca_cert_path, "ca_cert_path")? {
+                config.ca_cert_path = Some(PathBuf::from(path));
+            }
+            // The emulator's thread starts here, and its runtime's from it: they keep SIGPIPE
+            // blocked.
+            let inner = crate::sigpipe::blocked_in_new_threads(|| Emulator::start(config))
                 .map_err(|e| lr_error::emulator(format!("cannot start the emulator: {e}")))?;
             let url = c_string(inner.url());
             let api_key = c_string(inner.api_key());
+            let ca_cert_pem = inner.ca_cert_pem().map(c_string);
+            let ca_cert_path = inner
+                .ca_cert_path()
+                .map(|path| c_string(&path.to_string_lossy()));
             args::give(
                 out,
                 lr_emulator {
                     inner,
                     url,
                     api_key,
+                    ca_cert_pem,
+                    ca_cert_path,
                 },
             )
         })
@@ -92,7 +156,8 @@ pub unsafe extern "C" fn lr_emulator_stop(emulator: *mut lr_emulator) {
     unsafe { args::free(emulator) }
 }
 
-/// The base URL to configure clients with, e.g. `http://127.0.0.1:38211`. Owned by the
+/// The base URL to configure clients with, e.g. `http://127.0.0.1:38211`, or
+/// `https://127.0.0.1:38211` for an emulator from `lr_emulator_start_tls`. Owned by the
 /// emulator. `NULL` gives `NULL`.
 ///
 /// # Safety
@@ -118,6 +183,42 @@ pub unsafe extern "C" fn lr_emulator_api_key(emulator: *const lr_emulator) -> *c
     run_accessor(ptr::null(), || {
         // SAFETY: the caller guarantees the pointer is NULL or live.
         unsafe { emulator.as_ref() }.map_or(ptr::null(), |e| e.api_key.as_ptr())
+    })
+}
+
+/// For an emulator from `lr_emulator_start_tls`, the path of the file holding its CA
+/// certificate (PEM), for `lr_config_add_ca_cert` or another process (`curl --cacert`,
+/// `SSL_CERT_FILE`). `NULL` for a plain HTTP emulator, and for `NULL`. Owned by the emulator.
+///
+/// # Safety
+///
+/// As `lr_emulator_url`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_ca_cert_path(emulator: *const lr_emulator) -> *const c_char {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }
+            .and_then(|e| e.ca_cert_path.as_ref())
+            .map_or(ptr::null(), |path| path.as_ptr())
+    })
+}
+
+/// For an emulator from `lr_emulator_start_tls`, its CA certificate as PEM text, for
+/// `lr_config_add_ca_cert`. `NULL` for a plain HTTP emulator, and for `NULL`. Owned by the
+/// emulator.
+///
+/// # Safety
+///
+/// As `lr_emulator_url`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_emulator_ca_cert_pem(emulator: *const lr_emulator) -> *const c_char {
+    // SAFETY: the caller guarantees `emulator` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { emulator.as_ref() }
+            .and_then(|e| e.ca_cert_pem.as_ref())
+            .map_or(ptr::null(), |pem| pem.as_ptr())
     })
 }
 
@@ -291,6 +392,21 @@ pub unsafe extern "C" fn lr_recorded_request_body(
 ) -> *const c_char {
     // SAFETY: forwarded under the caller's guarantee.
     unsafe { recorded(request, |r| &r.body) }
+}
+
+/// The HTTP version the request came over: `"HTTP/1.1"`, or `"HTTP/2.0"` when an HTTPS
+/// client negotiated HTTP/2 (`lr_emulator_start_tls`; see `lr_config_set_http1_only`). Owned by
+/// the recorded request.
+///
+/// # Safety
+///
+/// As `lr_recorded_request_method`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_recorded_request_protocol(
+    request: *const lr_recorded_request,
+) -> *const c_char {
+    // SAFETY: forwarded under the caller's guarantee.
+    unsafe { recorded(request, |r| &r.protocol) }
 }
 
 /// The status the emulator answered (0 when it dropped the connection; 0 for `NULL`).

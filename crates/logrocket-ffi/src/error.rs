@@ -6,12 +6,12 @@ use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 
-use logrocket_identify::Error;
+use logrocket_identify::{Error, TransportReason};
 
 use crate::status::lr_status;
 
 /// Why a call failed: its status, kind, whole text, bare message and, when known, the field at
-/// fault, the HTTP status and whether a retry could succeed. Opaque; read it with the
+/// fault, the HTTP status, the transport failure's reason and whether a retry could succeed. Opaque; read it with the
 /// `lr_error_*` accessors.
 #[derive(Debug)]
 pub struct lr_error {
@@ -23,6 +23,7 @@ pub struct lr_error {
     field: Option<CString>,
     detail: Option<CString>,
     http_status: u16,
+    transport_reason: Option<TransportReason>,
     retryable: bool,
 }
 
@@ -38,6 +39,7 @@ impl lr_error {
             field: None,
             detail: None,
             http_status: 0,
+            transport_reason: None,
             retryable: false,
         }
     }
@@ -87,6 +89,7 @@ impl From<Error> for lr_error {
             field: error.field().map(c_string),
             detail,
             http_status: error.status().unwrap_or(0),
+            transport_reason: error.transport_reason(),
             retryable: error.is_retryable(),
         }
     }
@@ -280,6 +283,52 @@ pub unsafe extern "C" fn lr_error_http_status(error: *const lr_error) -> u16 {
     run_accessor(0, || unsafe { error.as_ref() }.map_or(0, |e| e.http_status))
 }
 
+/// Why a transport error (`LR_ERR_TRANSPORT`) happened, as a lower-case word, or `NULL` for
+/// every other kind of error (and for `NULL`). Static: never free it. The reasons, and whether
+/// the client retries them (`lr_error_retryable` says the same):
+///
+/// - `"dns"`: the host name did not resolve. Not retried.
+/// - `"connect"`: no connection could be opened (refused, unreachable, or the connect timeout
+///   passed). Retried.
+/// - `"tls"`: the TLS handshake failed, most often a certificate that is not trusted (add its
+///   CA with `lr_config_add_ca_cert`) or does not name the host. Not retried.
+/// - `"proxy"`: the proxy refused: it wants credentials or rejected the ones given (407), or
+///   would not open a tunnel. Not retried.
+/// - `"reset"`: the connection was closed or reset before the answer was read. Retried.
+/// - `"protocol"`: the server (or something in between) broke the HTTP protocol. Not retried.
+/// - `"body_too_large"`: the answer was larger than any answer of the API can be. Not retried.
+/// - `"other"`: anything else. Retried.
+///
+/// `lr_error_message` holds the reason too (`"transport error (tls): ..."`); this is the part
+/// for a program to compare.
+///
+/// # Safety
+///
+/// `error` is `NULL` or a live error object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lr_error_transport_reason(error: *const lr_error) -> *const c_char {
+    // SAFETY: the caller guarantees `error` is NULL or live.
+    run_accessor(ptr::null(), || {
+        // SAFETY: the caller guarantees the pointer is NULL or live.
+        unsafe { error.as_ref() }
+            .and_then(|e| e.transport_reason)
+            .map_or(ptr::null(), |reason| reason_name(reason).as_ptr())
+    })
+}
+
+fn reason_name(reason: TransportReason) -> &'static CStr {
+    match reason {
+        TransportReason::Dns => c"dns",
+        TransportReason::Connect => c"connect",
+        TransportReason::Tls => c"tls",
+        TransportReason::Proxy => c"proxy",
+        TransportReason::Reset => c"reset",
+        TransportReason::Protocol => c"protocol",
+        TransportReason::BodyTooLarge => c"body_too_large",
+        TransportReason::Other => c"other",
+    }
+}
+
 /// Whether sending the same request again later could succeed.
 ///
 /// # Safety
@@ -292,4 +341,26 @@ pub unsafe extern "C" fn lr_error_retryable(error: *const lr_error) -> bool {
         // SAFETY: the caller guarantees the pointer is NULL or live.
         unsafe { error.as_ref() }.is_some_and(|e| e.retryable)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The C names are the core's own (`TransportReason::as_str`), which every binding shows.
+    #[test]
+    fn reason_names_are_the_cores() {
+        for reason in [
+            TransportReason::Dns,
+            TransportReason::Connect,
+            TransportReason::Tls,
+            TransportReason::Proxy,
+            TransportReason::Reset,
+            TransportReason::Protocol,
+            TransportReason::BodyTooLarge,
+            TransportReason::Other,
+        ] {
+            assert_eq!(reason_name(reason).to_str(), Ok(reason.as_str()));
+        }
+    }
 }

@@ -31,6 +31,7 @@ mod error;
 mod lines;
 mod log;
 mod request;
+mod sigpipe;
 mod status;
 mod user;
 mod version;

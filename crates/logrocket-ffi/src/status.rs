@@ -13,7 +13,8 @@ pub enum lr_status {
     LR_ERR_VALIDATION = 1,
     /// The API answered with an error status (after any retries); see `lr_error_http_status`.
     LR_ERR_API = 2,
-    /// The request could not be delivered or its answer could not be read.
+    /// The request could not be delivered or its answer could not be read;
+    /// `lr_error_transport_reason` says why.
     LR_ERR_TRANSPORT = 3,
     /// Every attempt ran past the per-attempt timeout.
     LR_ERR_TIMEOUT = 4,

@@ -565,8 +565,8 @@ static void test_error_kinds(const lr_emulator *emu) {
     lr_config_set_timeout_ms(config, 2000, NULL);
     lr_client_new(config, &client, NULL);
     status = lr_client_identify(client, request, &user, &error);
-    CHECK(status == LR_ERR_TRANSPORT && lr_error_retryable(error) &&
-              starts_with(lr_error_message(error), "transport error: "), "transport: %d %s", (int)status,
+    CHECK(status == LR_ERR_TRANSPORT && lr_error_retryable(error) && same(lr_error_transport_reason(error), "connect") &&
+              starts_with(lr_error_message(error), "transport error (connect): "), "transport: %d %s", (int)status,
           lr_error_message(error));
     lr_error_free(error);
     lr_client_free(client);
