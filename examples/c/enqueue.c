@@ -2,6 +2,7 @@
  * returns at once; the library delivers on its own threads, retrying as configured. Updates that
  * cannot be delivered reach a failure callback. Before exiting, lr_client_close delivers what is
  * pending, with a deadline.
+ * Usage: enqueue [COUNT] (default 1000 updates).
  * Uses LOGROCKET_API_KEY / LOGROCKET_APP_ID / LOGROCKET_BASE_URL when LOGROCKET_API_KEY is set;
  * otherwise starts the in-process emulator so it runs anywhere.
  * Build: cargo build -p logrocket-ffi
@@ -39,7 +40,8 @@ static lr_status handle_signup(const lr_client *client, int n, lr_error **error)
     return status;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int count = argc > 1 ? atoi(argv[1]) : 1000;
     lr_emulator *emulator = NULL;
     lr_config *config = NULL;
     lr_client *client = NULL;
@@ -61,7 +63,7 @@ int main(void) {
     lr_config_set_on_failure(config, on_failure, &lost, NULL);
     if (lr_client_new(config, &client, &error) != LR_OK) goto done;
 
-    for (int n = 0; n < 1000; n++) {
+    for (int n = 0; n < count; n++) {
         if (handle_signup(client, n, &error) != LR_OK) goto done;
     }
 
