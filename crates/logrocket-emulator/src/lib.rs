@@ -5,7 +5,9 @@
 //! API's exact messages, merge semantics and first/last seen. Test-only routes under
 //! `/_emulator/` read and reset its state and inject faults (status codes with `Retry-After`,
 //! dropped connections, delays), either as a script or at a rate. It can also enforce a rate
-//! limit of its own (429 with `Retry-After` past N requests per second).
+//! limit of its own (429 with `Retry-After` past N requests per second). `GET /_emulator/stats`
+//! ([`EmulatorState::stats`]) counts the TCP connections accepted and the API requests answered
+//! by status over the whole run, for benchmarks that outgrow the request log.
 //!
 //! Start one in-process with [`Emulator::start`], or serve it on a listener you own with
 //! [`serve`] or [`serve_tls`] (that is what `logrocket emulator` does).
@@ -40,5 +42,5 @@ pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultRate};
 pub use in_process::Emulator;
 pub use server::{serve, serve_tls};
-pub use state::{EmulatorState, RecordedRequest, StoredUser};
+pub use state::{EmulatorState, EmulatorStats, RecordedRequest, StoredUser};
 pub use tls::{CaCertFile, TlsCertificates};

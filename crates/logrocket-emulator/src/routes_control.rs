@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::faults::{Fault, FaultRate};
 use crate::responses;
-use crate::state::{EmulatorState, RecordedRequest, StoredUser};
+use crate::state::{EmulatorState, EmulatorStats, RecordedRequest, StoredUser};
 
 /// The `/_emulator/` routes, to be merged into the main router.
 pub(crate) fn routes() -> Router<EmulatorState> {
@@ -20,6 +20,7 @@ pub(crate) fn routes() -> Router<EmulatorState> {
         .route("/_emulator/health", get(health))
         .route("/_emulator/users", get(users))
         .route("/_emulator/requests", get(requests))
+        .route("/_emulator/stats", get(stats))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/faults", post(add_faults).delete(clear_faults))
         .route("/_emulator/rate-limit", post(set_rate_limit))
@@ -35,6 +36,12 @@ async fn users(State(state): State<EmulatorState>) -> Json<Vec<StoredUser>> {
 
 async fn requests(State(state): State<EmulatorState>) -> Json<Vec<RecordedRequest>> {
     Json(state.requests())
+}
+
+/// `{"connections": N, "statuses": {"200": n, "429": m}}`: totals since the start or the last
+/// reset, over every request (not only the log's newest).
+async fn stats(State(state): State<EmulatorState>) -> Json<EmulatorStats> {
+    Json(state.stats())
 }
 
 async fn reset(State(state): State<EmulatorState>) -> StatusCode {

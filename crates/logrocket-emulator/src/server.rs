@@ -107,7 +107,7 @@ async fn serve_with(
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = router(state);
+    let router = router(state.clone());
     let (stop_sender, stop_receiver) = watch::channel(());
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -118,6 +118,7 @@ async fn serve_with(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    state.count_connection();
                     connections.spawn(serve_connection(
                         stream,
                         tls.clone(),

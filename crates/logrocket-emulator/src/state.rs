@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,26 @@ struct Shared {
     requests: Mutex<VecDeque<RecordedRequest>>,
     faults: Mutex<FaultPlan>,
     rate_limit: Mutex<Option<RateLimit>>,
+    // Totals over every connection and API request since the last reset, unlike the request
+    // log, which keeps only the newest.
+    connections_accepted: AtomicU64,
+    status_counts: Mutex<BTreeMap<u16, u64>>,
+}
+
+/// Totals since the emulator started or was last reset, as `GET /_emulator/stats` serves them:
+/// `{"connections": N, "statuses": {"200": n, "429": m}}`.
+///
+/// Unlike the request log ([`EmulatorState::requests`]), which keeps only the newest requests,
+/// these count everything, so a benchmark of a million requests can still tell how many were
+/// answered 429 and how many TCP connections its client opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmulatorStats {
+    /// TCP connections accepted, plain or TLS (a TLS connection counts even if its handshake
+    /// then fails). Control-route connections count too.
+    pub connections: u64,
+    /// API requests by the status they were answered (`0`: the connection was dropped by a
+    /// fault without an answer). Control routes (`/_emulator/...`) are not counted.
+    pub statuses: BTreeMap<u16, u64>,
 }
 
 /// The emulator's shared state. Cloning is cheap: clones share the same state.
@@ -107,6 +128,8 @@ impl EmulatorState {
                 requests: Mutex::new(VecDeque::new()),
                 faults: Mutex::new(FaultPlan::default()),
                 rate_limit: Mutex::new(config.rate_limit.and_then(RateLimit::new)),
+                connections_accepted: AtomicU64::new(0),
+                status_counts: Mutex::new(BTreeMap::new()),
             }),
         }
     }
@@ -142,11 +165,41 @@ impl EmulatorState {
         lock(&self.shared.requests).get(index).cloned()
     }
 
-    /// Forgets all users and recorded requests, and clears the fault script and rate.
+    /// Forgets all users and recorded requests, clears the fault script and rate, and sets
+    /// the counts of [`EmulatorState::stats`] back to zero.
     pub fn reset(&self) {
         lock(&self.shared.users).clear();
         lock(&self.shared.requests).clear();
         lock(&self.shared.faults).clear();
+        lock(&self.shared.status_counts).clear();
+        self.shared.connections_accepted.store(0, Ordering::Relaxed);
+    }
+
+    /// TCP connections accepted since the start or the last reset, plain or TLS, whatever
+    /// they then sent (control routes included, and TLS handshakes that failed).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections_accepted.load(Ordering::Relaxed)
+    }
+
+    /// API requests answered since the start or the last reset, by status (`0`: dropped by
+    /// a fault without an answer), over every request, not only those the log still keeps.
+    pub fn status_counts(&self) -> BTreeMap<u16, u64> {
+        lock(&self.shared.status_counts).clone()
+    }
+
+    /// Both totals at once: [`EmulatorState::connections_accepted`] and
+    /// [`EmulatorState::status_counts`].
+    pub fn stats(&self) -> EmulatorStats {
+        EmulatorStats {
+            connections: self.connections_accepted(),
+            statuses: self.status_counts(),
+        }
+    }
+
+    pub(crate) fn count_connection(&self) {
+        self.shared
+            .connections_accepted
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Appends faults to the script; each API request consumes the next one.
@@ -194,7 +247,12 @@ impl EmulatorState {
         &self.shared.api_key
     }
 
+    /// Counts the request's status, then keeps it in the log (dropping the oldest past the
+    /// limit).
     pub(crate) fn record(&self, request: RecordedRequest) {
+        *lock(&self.shared.status_counts)
+            .entry(request.status)
+            .or_insert(0) += 1;
         let limit = self.shared.request_log_limit;
         if limit == 0 {
             return;

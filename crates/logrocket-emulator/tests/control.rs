@@ -5,7 +5,7 @@
 mod common;
 
 use common::{client, emulator, post_faults, put};
-use logrocket_emulator::{Emulator, EmulatorConfig, RecordedRequest, StoredUser};
+use logrocket_emulator::{Emulator, EmulatorConfig, EmulatorStats, RecordedRequest, StoredUser};
 use serde_json::json;
 
 #[tokio::test]
@@ -206,4 +206,52 @@ async fn request_log_limit_zero_records_nothing() {
     let emulator = Emulator::start(config).unwrap();
     assert_eq!(put(&client(), &emulator, "u1", "{}").await.status, 200);
     assert!(emulator.state().requests().is_empty());
+}
+
+#[tokio::test]
+async fn stats_count_connections_and_statuses_until_reset() {
+    let config = EmulatorConfig {
+        // The totals go on past the log's limit.
+        request_log_limit: 1,
+        ..Default::default()
+    };
+    let emulator = Emulator::start(config).unwrap();
+    let client = client();
+    put(&client, &emulator, "u1", "{}").await;
+    put(&client, &emulator, "u2", "{}").await;
+    post_faults(&client, &emulator, &json!({"script": [{"status": 429}]})).await;
+    assert_eq!(put(&client, &emulator, "u3", "{}").await.status, 429);
+    // A second client opens its own connection.
+    put(&common::client(), &emulator, "u4", "{}").await;
+
+    let stats: serde_json::Value = client
+        .get(format!("{}/_emulator/stats", emulator.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats,
+        json!({"connections": 2, "statuses": {"200": 3, "429": 1}})
+    );
+    let typed: EmulatorStats = serde_json::from_value(stats).unwrap();
+    assert_eq!(typed, emulator.state().stats());
+    assert_eq!(emulator.state().connections_accepted(), 2);
+    assert_eq!(emulator.state().status_counts().get(&200), Some(&3));
+    assert_eq!(emulator.state().requests().len(), 1);
+
+    let response = client
+        .post(format!("{}/_emulator/reset", emulator.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(emulator.state().stats(), EmulatorStats::default());
+    // Reset zeroes the count even for connections still open; new ones count from there.
+    put(&common::client(), &emulator, "u5", "{}").await;
+    let stats = emulator.state().stats();
+    assert_eq!(stats.connections, 1);
+    assert_eq!(stats.statuses.into_iter().collect::<Vec<_>>(), [(200, 1)]);
 }
