@@ -17,7 +17,7 @@ use crate::pace::Pacer;
 use crate::path::{push_segment, users_path};
 use crate::request::IdentifyRequest;
 use crate::retry::{SharedPause, backoff, is_retryable_status, parse_retry_after};
-use crate::transport::Transport;
+use crate::transport::{Reply, Transport};
 use crate::user::{User, error_message};
 
 /// Sends identify requests. Cheap to clone: clones share one connection pool and one
@@ -92,10 +92,12 @@ enum Attempt {
 }
 
 impl Attempt {
-    /// What this attempt says about the server's load.
-    fn signal(&self) -> Signal {
+    /// What this attempt says about the server's load; `fresh_connection`: it was answered
+    /// on a connection opened for it.
+    fn signal(&self, fresh_connection: bool) -> Signal {
+        let answered = Signal::Answered { fresh_connection };
         let error = match self {
-            Attempt::Done(Ok(_)) => return Signal::Answered,
+            Attempt::Done(Ok(_)) => return answered,
             Attempt::Done(Err(error)) | Attempt::Retry { error, .. } => error,
         };
         match error {
@@ -103,7 +105,7 @@ impl Attempt {
                 Attempt::Retry { retry_after, .. } => *retry_after,
                 Attempt::Done(_) => None,
             }),
-            Error::Api { .. } => Signal::Answered,
+            Error::Api { .. } => answered,
             Error::Timeout { .. } => Signal::TimedOut,
             _ => Signal::Nothing,
         }
@@ -196,14 +198,20 @@ impl Client {
                 self.attempt(url.clone(), body.clone(), user_id),
             )
             .await
-            .unwrap_or_else(|_| Attempt::Retry {
-                error: Error::Timeout {
-                    timeout: config.timeout,
-                    attempts: retry + 1,
-                },
-                retry_after: None,
+            .unwrap_or_else(|_| {
+                (
+                    Attempt::Retry {
+                        error: Error::Timeout {
+                            timeout: config.timeout,
+                            attempts: retry + 1,
+                        },
+                        retry_after: None,
+                    },
+                    false,
+                )
             });
-            in_flight.finish(attempt.signal());
+            let (attempt, fresh_connection) = attempt;
+            in_flight.finish(attempt.signal(fresh_connection));
             let (error, retry_after) = match attempt {
                 Attempt::Done(result) => return result,
                 Attempt::Retry { error, .. } if retry >= config.max_retries => return Err(error),
@@ -271,17 +279,25 @@ impl Client {
         self.inner.retried.load(Ordering::Relaxed)
     }
 
-    async fn attempt(&self, url: reqwest::Url, body: Bytes, user_id: &str) -> Attempt {
+    /// One attempt, and whether it was answered on a connection opened for it.
+    async fn attempt(&self, url: reqwest::Url, body: Bytes, user_id: &str) -> (Attempt, bool) {
         let response = match self.inner.transport.put(url, body).await {
             Ok(response) => response,
             Err(error) if error.is_retryable() => {
-                return Attempt::Retry {
+                let retry = Attempt::Retry {
                     error,
                     retry_after: None,
                 };
+                return (retry, false);
             }
-            Err(error) => return Attempt::Done(Err(error)),
+            Err(error) => return (Attempt::Done(Err(error)), false),
         };
+        let fresh_connection = response.fresh_connection;
+        (self.answer(response, user_id), fresh_connection)
+    }
+
+    /// What an answer of the API comes to.
+    fn answer(&self, response: Reply, user_id: &str) -> Attempt {
         let status = response.status;
         let retry_after = response
             .headers

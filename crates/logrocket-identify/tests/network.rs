@@ -239,3 +239,32 @@ async fn a_bad_proxy_url_is_a_config_error_without_the_password() {
     );
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+/// One HTTP/2 connection carries only as many requests as the server allows streams (hyper's
+/// default is 200): with more in flight, the client spreads them over more connections.
+#[test]
+fn many_requests_in_flight_over_http2_use_more_than_one_connection() {
+    let emulator = tls_emulator();
+    let client = trusted(&emulator)
+        .concurrency(300)
+        .fixed_concurrency(true)
+        .build_blocking()
+        .unwrap();
+    // The first answer tells the client the server speaks HTTP/2.
+    client.identify(&IdentifyRequest::new("first")).unwrap();
+    emulator
+        .state()
+        .set_fault_rate(Some(logrocket_emulator::FaultRate {
+            probability: 1.0,
+            fault: logrocket_emulator::Fault {
+                delay_ms: 300,
+                ..Default::default()
+            },
+        }));
+    let users = (0..300).map(|i| IdentifyRequest::new(format!("u{i}")));
+    let report = client.identify_many(users, None).unwrap();
+    assert_eq!(report.succeeded, 300);
+    assert!(protocols(&emulator).iter().all(|p| p == "HTTP/2.0"));
+    let connections = emulator.state().connections_accepted();
+    assert!(connections >= 3, "{connections} connection(s)");
+}

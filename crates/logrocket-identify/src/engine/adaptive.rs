@@ -5,7 +5,9 @@
 //!   back fast and without a 429 (slow start, as TCP does), then grows by about one per round
 //!   trip. A round trip that takes much longer than the fastest seen (twice as long, plus 2 ms
 //!   of grace for a noisy loopback) means requests now wait in a queue at the server: the
-//!   limit shrinks by a tenth. A 429 or an attempt that timed out halves it. Each cut happens
+//!   limit shrinks by a tenth. An answer on a connection opened for it says nothing about
+//!   the server (its round trip includes the TCP, TLS and proxy handshakes), and slow start
+//!   opens many: those round trips are left out. A 429 or an attempt that timed out halves it. Each cut happens
 //!   at most once per round trip (only answers to requests sent after the last cut count), so
 //!   one burst of 429s is one cut, not a collapse to 1. The configured concurrency is the
 //!   ceiling.
@@ -161,19 +163,9 @@ impl Adaptive {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn on_success(&self, sent_at: Instant, now: Instant, in_flight: usize) {
+    fn on_success(&self, sent_at: Instant, now: Instant, in_flight: usize, fresh: bool) {
         let mut state = self.lock();
         let round_trip = now.saturating_duration_since(sent_at);
-        if now.duration_since(state.window_started) >= BASELINE_WINDOW {
-            state.baseline = state.window_min.or(state.baseline);
-            state.window_min = None;
-            state.window_started = now;
-        }
-        state.window_min = Some(state.window_min.map_or(round_trip, |m| m.min(round_trip)));
-        let baseline = *state.baseline.get_or_insert(round_trip);
-        if round_trip < baseline {
-            state.baseline = Some(round_trip);
-        }
         if let Some(burst) = &mut state.burst
             && (burst.from..burst.until).contains(&sent_at)
         {
@@ -184,19 +176,8 @@ impl Adaptive {
         {
             *succeeded += 1;
         }
-        if let Some(rate) = state.rate
-            && now.duration_since(state.last_rate_step) >= RATE_STEP
-        {
-            let steps =
-                now.duration_since(state.last_rate_step).as_secs_f64() / RATE_STEP.as_secs_f64();
-            let raised = rate * RATE_RISE.powf(steps.floor());
-            state.rate = Some(raised);
-            state.last_rate_step = now;
-            self.pacer.set_rate(Some(raised));
-        }
-        let queueing = round_trip.as_secs_f64()
-            > baseline.as_secs_f64() * LATENCY_TOLERANCE + LATENCY_GRACE.as_secs_f64();
-        if queueing {
+        self.raise_rate(&mut state, now);
+        if !fresh && self.queueing(&mut state, round_trip, now) {
             if sent_at > state.last_cut {
                 state.limit = (state.limit * 0.9).max(1.0);
                 state.slow_start = false;
@@ -213,6 +194,36 @@ impl Adaptive {
                 1.0 / state.limit
             };
             state.limit = (state.limit + step).min(self.max as f64);
+        }
+    }
+
+    /// Takes `round_trip` into the fastest seen, and says whether it shows a queue.
+    fn queueing(&self, state: &mut State, round_trip: Duration, now: Instant) -> bool {
+        if now.duration_since(state.window_started) >= BASELINE_WINDOW {
+            state.baseline = state.window_min.or(state.baseline);
+            state.window_min = None;
+            state.window_started = now;
+        }
+        state.window_min = Some(state.window_min.map_or(round_trip, |m| m.min(round_trip)));
+        let baseline = *state.baseline.get_or_insert(round_trip);
+        if round_trip < baseline {
+            state.baseline = Some(round_trip);
+        }
+        round_trip.as_secs_f64()
+            > baseline.as_secs_f64() * LATENCY_TOLERANCE + LATENCY_GRACE.as_secs_f64()
+    }
+
+    /// Raises the learned rate for the time passed without a 429.
+    fn raise_rate(&self, state: &mut State, now: Instant) {
+        if let Some(rate) = state.rate
+            && now.duration_since(state.last_rate_step) >= RATE_STEP
+        {
+            let steps =
+                now.duration_since(state.last_rate_step).as_secs_f64() / RATE_STEP.as_secs_f64();
+            let raised = rate * RATE_RISE.powf(steps.floor());
+            state.rate = Some(raised);
+            state.last_rate_step = now;
+            self.pacer.set_rate(Some(raised));
         }
     }
 
@@ -291,8 +302,9 @@ impl Adaptive {
 
 /// How an attempt ended, as far as load is concerned.
 pub(crate) enum Signal {
-    /// An answer from the API that is not a sign of overload (any status but 429).
-    Answered,
+    /// An answer from the API that is not a sign of overload (any status but 429), and
+    /// whether it came on a connection opened for it.
+    Answered { fresh_connection: bool },
     /// 429: too many requests; with the pause `Retry-After` asked for.
     Overloaded(Option<Duration>),
     /// No answer within the attempt's timeout.
@@ -314,7 +326,9 @@ impl Attempt<'_> {
         if adaptive.enabled {
             let now = Instant::now();
             match signal {
-                Signal::Answered => adaptive.on_success(self.sent_at, now, in_flight),
+                Signal::Answered { fresh_connection } => {
+                    adaptive.on_success(self.sent_at, now, in_flight, fresh_connection);
+                }
                 Signal::Overloaded(pause) => adaptive.on_overload(self.sent_at, now, pause),
                 Signal::TimedOut => adaptive.on_timeout(self.sent_at, now),
                 Signal::Nothing => {}
@@ -339,7 +353,7 @@ mod tests {
         let attempt = adaptive.start();
         let sent_at = attempt.sent_at;
         // Pretend the attempt took `round_trip`, with the limit fully used.
-        adaptive.on_success(sent_at, sent_at + round_trip, adaptive.max);
+        adaptive.on_success(sent_at, sent_at + round_trip, adaptive.max, false);
         drop(attempt);
     }
 
@@ -385,7 +399,7 @@ mod tests {
             let answered = sent_at + Duration::from_millis(50);
             if tokens >= 1.0 {
                 tokens -= 1.0;
-                adaptive.on_success(sent_at, answered, 0);
+                adaptive.on_success(sent_at, answered, 0, false);
             } else {
                 paused_from.get_or_insert(answered);
                 adaptive.on_overload(sent_at, answered, Some(Duration::from_secs(1)));
@@ -414,13 +428,29 @@ mod tests {
         );
     }
 
+    /// Answers on new connections carry the handshakes' round trips: they neither cut the
+    /// limit nor lower the fastest round trip seen.
+    #[tokio::test(start_paused = true)]
+    async fn round_trips_on_new_connections_do_not_count_as_queueing() {
+        let adaptive = Adaptive::new(true, 1000);
+        answer(&adaptive, Duration::from_millis(50));
+        for _ in 0..15 {
+            let attempt = adaptive.start();
+            let sent_at = attempt.sent_at;
+            adaptive.on_success(sent_at, sent_at + Duration::from_millis(150), 1000, true);
+            drop(attempt);
+        }
+        assert_eq!(adaptive.limit(usize::MAX), 32, "slow start went on");
+        assert_eq!(adaptive.lock().baseline, Some(Duration::from_millis(50)));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_idle_client_does_not_grow_and_disabled_means_the_cap() {
         let adaptive = Adaptive::new(true, 1000);
         for _ in 0..100 {
             let attempt = adaptive.start();
             let sent_at = attempt.sent_at;
-            adaptive.on_success(sent_at, sent_at + Duration::from_millis(5), 1);
+            adaptive.on_success(sent_at, sent_at + Duration::from_millis(5), 1, false);
             drop(attempt);
         }
         assert_eq!(adaptive.limit(usize::MAX), 16);
