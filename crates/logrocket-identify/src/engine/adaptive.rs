@@ -2,8 +2,8 @@
 //! found from the answers rather than configured.
 //!
 //! - **In flight.** The limit starts small and doubles every round trip while answers come
-//!   back fast and without a 429 (slow start, as TCP does), then grows by about one per round
-//!   trip. A round trip that takes much longer than the fastest seen (twice as long, plus 2 ms
+//!   back fast and without a 429 (slow start, as TCP does), then grows by about 5% per round
+//!   trip (at least one). A round trip that takes much longer than the fastest seen (twice as long, plus 2 ms
 //!   of grace for a noisy loopback) means requests now wait in a queue at the server: the
 //!   limit shrinks by a tenth. An answer on a connection opened for it says nothing about
 //!   the server (its round trip includes the TCP, TLS and proxy handshakes), and slow start
@@ -36,6 +36,10 @@ use crate::pace::Pacer;
 /// Where the limit starts: small enough not to flood a server that allows little, and slow
 /// start reaches hundreds within a few round trips.
 const INITIAL_LIMIT: f64 = 16.0;
+/// After slow start, each fast answer adds this much: about 5% more per round trip (and at
+/// least one), so a limit cut early by a noisy round trip regains hundreds within a couple of
+/// seconds on a 50 ms link, while a real queue (a tenth off every round trip) still wins.
+const CONGESTION_AVOIDANCE_STEP: f64 = 0.05;
 /// A round trip this much slower than the fastest seen (plus [`LATENCY_GRACE`]) is queueing.
 const LATENCY_TOLERANCE: f64 = 2.0;
 const LATENCY_GRACE: Duration = Duration::from_millis(2);
@@ -191,7 +195,7 @@ impl Adaptive {
             let step = if state.slow_start {
                 1.0
             } else {
-                1.0 / state.limit
+                CONGESTION_AVOIDANCE_STEP.max(1.0 / state.limit)
             };
             state.limit = (state.limit + step).min(self.max as f64);
         }
@@ -370,12 +374,12 @@ mod tests {
         answer(&adaptive, Duration::from_millis(150));
         answer(&adaptive, Duration::from_millis(150));
         assert_eq!(adaptive.limit(usize::MAX), 28);
-        // Out of slow start, growth is about one per round trip's worth of answers.
+        // Out of slow start, growth is about 5% per round trip's worth of answers: 28.8 + 1.45.
         tokio::time::advance(Duration::from_millis(200)).await;
         for _ in 0..29 {
             answer(&adaptive, Duration::from_millis(50));
         }
-        assert_eq!(adaptive.limit(usize::MAX), 29);
+        assert_eq!(adaptive.limit(usize::MAX), 30);
         assert_eq!(adaptive.limit(10), 10, "a run's own concurrency caps it");
     }
 
