@@ -101,10 +101,13 @@ impl Attempt {
             Attempt::Done(Err(error)) | Attempt::Retry { error, .. } => error,
         };
         match error {
-            Error::Api { status: 429, .. } => Signal::Overloaded(match self {
-                Attempt::Retry { retry_after, .. } => *retry_after,
-                Attempt::Done(_) => None,
-            }),
+            Error::Api { status: 429, .. } => Signal::Overloaded {
+                pause: match self {
+                    Attempt::Retry { retry_after, .. } => *retry_after,
+                    Attempt::Done(_) => None,
+                },
+                fresh_connection,
+            },
             Error::Api { .. } => answered,
             Error::Timeout { .. } => Signal::TimedOut,
             _ => Signal::Nothing,

@@ -171,6 +171,7 @@ impl Adaptive {
         let mut state = self.lock();
         let round_trip = now.saturating_duration_since(sent_at);
         if let Some(burst) = &mut state.burst
+            && !fresh
             && (burst.from..burst.until).contains(&sent_at)
         {
             burst.let_through += 1;
@@ -231,14 +232,20 @@ impl Adaptive {
         }
     }
 
-    fn on_overload(&self, sent_at: Instant, now: Instant, pause: Option<Duration>) {
+    fn on_overload(&self, sent_at: Instant, now: Instant, pause: Option<Duration>, fresh: bool) {
         let mut state = self.lock();
-        if sent_at <= state.last_cut {
+        let cut = sent_at > state.last_cut;
+        if cut {
+            state.limit = (state.limit * 0.5).max(1.0);
+            state.slow_start = false;
+            state.last_cut = now;
+        }
+        // A burst is measured from a request that went out on an open connection: one that
+        // opened its own spent round trips on handshakes, so its start time says little about
+        // when it reached the server.
+        if fresh || state.burst.is_some() {
             return;
         }
-        state.limit = (state.limit * 0.5).max(1.0);
-        state.slow_start = false;
-        state.last_cut = now;
         // The rest of the burst's answers arrive within a round trip or two; the pause (if the
         // server asked for one) is longer, and nothing is sent during it anyway.
         let settle = state
@@ -284,6 +291,13 @@ impl Adaptive {
             }
         }
         .max(1.0);
+        tracing::debug!(
+            rate = learned,
+            let_through = burst.let_through,
+            span_ms = span * 1e3,
+            between = burst.between,
+            "learned a send rate from a burst of 429s"
+        );
         state.rate = Some(learned);
         state.last_rate_step = Instant::now();
         self.pacer.set_rate(Some(learned));
@@ -309,8 +323,12 @@ pub(crate) enum Signal {
     /// An answer from the API that is not a sign of overload (any status but 429), and
     /// whether it came on a connection opened for it.
     Answered { fresh_connection: bool },
-    /// 429: too many requests; with the pause `Retry-After` asked for.
-    Overloaded(Option<Duration>),
+    /// 429: too many requests; with the pause `Retry-After` asked for, and whether it came on
+    /// a connection opened for it.
+    Overloaded {
+        pause: Option<Duration>,
+        fresh_connection: bool,
+    },
     /// No answer within the attempt's timeout.
     TimedOut,
     /// Nothing learned (a connection refused or reset, a TLS failure).
@@ -333,7 +351,10 @@ impl Attempt<'_> {
                 Signal::Answered { fresh_connection } => {
                     adaptive.on_success(self.sent_at, now, in_flight, fresh_connection);
                 }
-                Signal::Overloaded(pause) => adaptive.on_overload(self.sent_at, now, pause),
+                Signal::Overloaded {
+                    pause,
+                    fresh_connection,
+                } => adaptive.on_overload(self.sent_at, now, pause, fresh_connection),
                 Signal::TimedOut => adaptive.on_timeout(self.sent_at, now),
                 Signal::Nothing => {}
             }
@@ -406,7 +427,7 @@ mod tests {
                 adaptive.on_success(sent_at, answered, 0, false);
             } else {
                 paused_from.get_or_insert(answered);
-                adaptive.on_overload(sent_at, answered, Some(Duration::from_secs(1)));
+                adaptive.on_overload(sent_at, answered, Some(Duration::from_secs(1)), false);
             }
         }
         assert_eq!(

@@ -16,7 +16,10 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// firewall is noticed before a request is written on it.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(30);
 
-pub(super) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
+/// `http2_known`: the server is known to speak HTTP/2 (an earlier answer came over it), so
+/// the client starts with it rather than negotiating: its requests then wait for one connection
+/// instead of each opening one while the first handshake is under way.
+pub(super) fn http_client(config: &ClientConfig, http2_known: bool) -> Result<reqwest::Client> {
     let network = &config.network;
     let mut builder = reqwest::Client::builder()
         .default_headers(default_headers(config)?)
@@ -34,6 +37,8 @@ pub(super) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
         .https_only(config.base_url.starts_with("https://"));
     if network.http1_only {
         builder = builder.http1_only();
+    } else if http2_known {
+        builder = builder.http2_prior_knowledge();
     }
     for cert in &network.ca_certs {
         let pem = cert.load()?;

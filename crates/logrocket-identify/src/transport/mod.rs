@@ -58,7 +58,7 @@ pub(crate) struct Transport {
     config: ClientConfig,
     /// Built at once, so a bad configuration fails the client's construction.
     first: reqwest::Client,
-    /// Built when HTTP/2 needs another connection.
+    /// Built when HTTP/2 needs another connection, speaking HTTP/2 from the start.
     extra: Box<[OnceLock<reqwest::Client>]>,
     http2: AtomicBool,
     in_flight: AtomicUsize,
@@ -70,7 +70,7 @@ impl Transport {
     /// The HTTP client for `config`: its proxy, trusted certificates, HTTP version and
     /// timeouts, and the headers every request carries (the key's marked sensitive).
     pub fn new(config: &ClientConfig) -> Result<Transport> {
-        let first = build::http_client(config)?;
+        let first = build::http_client(config, false)?;
         let extra = if config.network.http1_only {
             0
         } else {
@@ -104,7 +104,7 @@ impl Transport {
             return &self.first;
         };
         if cell.get().is_none()
-            && let Ok(client) = build::http_client(&self.config)
+            && let Ok(client) = build::http_client(&self.config, true)
         {
             // Another request may have built it meanwhile; either is as good.
             let _ = cell.set(client);
