@@ -35,6 +35,7 @@ mod routes_api;
 mod routes_control;
 mod server;
 mod state;
+mod store;
 mod tls;
 mod validate;
 

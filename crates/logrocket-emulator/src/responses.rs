@@ -27,6 +27,11 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     }
 }
 
+/// JSON already written, as an `application/json` response.
+pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    with_content_type(status, Body::from(bytes), "application/json")
+}
+
 /// A `text/plain` response.
 pub(crate) fn text(status: StatusCode, body: impl Into<Body>) -> Response {
     with_content_type(status, body.into(), "text/plain; charset=utf-8")

@@ -1,7 +1,7 @@
 //! Everything an emulator remembers: users, the request log and the fault plan, shared by
 //! all connections.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -12,8 +12,13 @@ use crate::body::IdentifyBody;
 use crate::config::EmulatorConfig;
 use crate::faults::{Fault, FaultPlan, FaultRate};
 use crate::rate_limit::RateLimit;
+use crate::store::UserStore;
 
 /// A user as the emulator stores it, one per (org, app, user id).
+///
+/// This is the form users are read in ([`EmulatorState::users`], [`EmulatorState::user`],
+/// `GET /_emulator/users`); inside, the emulator keeps them packed, about a tenth of this
+/// type's size (issue #11: a million users in well under 300 MB), and converts on the way out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredUser {
     /// The organization from the request path.
@@ -63,14 +68,13 @@ pub struct RecordedRequest {
     pub status: u16,
 }
 
-type UserKey = (String, String, String);
-
 struct Shared {
     api_key: String,
     request_log_limit: usize,
     // Three locks rather than one so recording a request never waits on a merge, and each is
     // held only for a map or queue operation.
-    users: Mutex<HashMap<UserKey, StoredUser>>,
+    // Packed, not a map of `StoredUser`s: see `store` for the memory per user.
+    users: Mutex<UserStore>,
     requests: Mutex<VecDeque<RecordedRequest>>,
     faults: Mutex<FaultPlan>,
     rate_limit: Mutex<Option<RateLimit>>,
@@ -124,7 +128,7 @@ impl EmulatorState {
             shared: Arc::new(Shared {
                 api_key: config.api_key.clone(),
                 request_log_limit: config.request_log_limit,
-                users: Mutex::new(HashMap::new()),
+                users: Mutex::new(UserStore::default()),
                 requests: Mutex::new(VecDeque::new()),
                 faults: Mutex::new(FaultPlan::default()),
                 rate_limit: Mutex::new(config.rate_limit.and_then(RateLimit::new)),
@@ -136,17 +140,30 @@ impl EmulatorState {
 
     /// Every stored user, sorted by (org id, app id, user id).
     pub fn users(&self) -> Vec<StoredUser> {
-        let mut users: Vec<StoredUser> = lock(&self.shared.users).values().cloned().collect();
-        users.sort_by(|a, b| {
-            (&a.org_id, &a.app_id, &a.user_id).cmp(&(&b.org_id, &b.app_id, &b.user_id))
-        });
-        users
+        lock(&self.shared.users).all()
     }
 
     /// One stored user, by its decoded ids.
     pub fn user(&self, org_id: &str, app_id: &str, user_id: &str) -> Option<StoredUser> {
-        let key = (org_id.to_owned(), app_id.to_owned(), user_id.to_owned());
-        lock(&self.shared.users).get(&key).cloned()
+        lock(&self.shared.users).get(org_id, app_id, user_id)
+    }
+
+    /// Every stored user as the JSON array `GET /_emulator/users` serves, in the order of
+    /// [`EmulatorState::users`], written one user at a time: a million users cost their
+    /// JSON text, not a copy of each as a [`StoredUser`] as well.
+    pub(crate) fn users_json(&self) -> Vec<u8> {
+        let users = lock(&self.shared.users);
+        let mut json = Vec::with_capacity(users.len() * 256 + 2);
+        json.push(b'[');
+        users.for_each_sorted(|user| {
+            if json.len() > 1 {
+                json.push(b',');
+            }
+            // Writing a derived `Serialize` of strings and integers into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut json, &user);
+        });
+        json.push(b']');
+        json
     }
 
     /// The recorded API requests still kept, oldest first.
@@ -273,37 +290,37 @@ impl EmulatorState {
         update: IdentifyBody,
         seen_at: i64,
     ) -> StoredUser {
-        let mut users = lock(&self.shared.users);
-        let user = users
-            .entry((org_id.clone(), app_id.clone(), user_id.clone()))
-            .or_insert_with(|| StoredUser {
-                org_id,
-                app_id,
-                user_id,
-                name: None,
-                email: None,
-                traits: BTreeMap::new(),
-                first_seen: seen_at,
-                last_seen: seen_at,
-            });
-        if let Some(name) = update.name {
-            user.name = Some(name);
+        lock(&self.shared.users).merge(org_id, app_id, user_id, update, seen_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_json_is_the_users_serialized() {
+        let state = EmulatorState::new(&EmulatorConfig::default());
+        assert_eq!(state.users_json(), b"[]");
+        for (org, app, id) in [
+            ("o", "b", "2"),
+            ("o", "a", "1"),
+            ("n", "a", "x"),
+            ("o", "a", "0"),
+        ] {
+            let update = IdentifyBody {
+                name: Some(format!("{org}{app}{id}")),
+                traits: vec![("plan".to_owned(), Some("pro".to_owned()))],
+                ..IdentifyBody::default()
+            };
+            state.merge(org.into(), app.into(), id.into(), update, 7);
         }
-        if let Some(email) = update.email {
-            user.email = Some(email);
-        }
-        for (key, value) in update.traits {
-            match value {
-                Some(value) => {
-                    user.traits.insert(key, value);
-                }
-                None => {
-                    user.traits.remove(&key);
-                }
-            }
-        }
-        user.first_seen = user.first_seen.min(seen_at);
-        user.last_seen = user.last_seen.max(seen_at);
-        user.clone()
+        let users = state.users();
+        assert_eq!(users.len(), 4);
+        let expected = serde_json::to_vec(&users).unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&state.users_json()),
+            String::from_utf8_lossy(&expected)
+        );
     }
 }
