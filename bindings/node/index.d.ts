@@ -21,7 +21,11 @@ export interface ClientOptions {
    * get past (TransportError reasons `'connect'`, `'reset'`, `'other'`); default 3.
    */
   maxRetries?: number
-  /** Requests in flight at once in `identifyMany`; default 16. */
+  /**
+   * The most requests in flight at once (`identifyMany` and background delivery); default the
+   * core's, `DEFAULT_CONCURRENCY`. Below it the client adapts to the server's pace: it starts
+   * low, grows while answers stay fast and backs off on 429s and rising latency.
+   */
   concurrency?: number
   /**
    * At most this many attempts per second (fractions allowed, e.g. 0.5), across every request
@@ -203,6 +207,12 @@ export type ErrorCode =
 
 export declare const ERROR_CODES: Readonly<Record<ErrorKind, ErrorCode>>
 
+/** This package's version, the same for every package of the project (`package.json`'s). */
+export declare const version: string
+
+/** The most requests in flight at once when `concurrency` is left out: the core's default. */
+export declare const DEFAULT_CONCURRENCY: number
+
 /**
  * The base of every error this package raises. `message` is the error's whole text, written
  * once by the core and the same in every language (Python's `str()`, Go's `Error()`):
@@ -310,7 +320,11 @@ export declare class ClosedError extends LogRocketError {
 export declare class Client {
   /** @throws {ConfigError} when the configuration is incomplete or wrong. */
   constructor(options?: ClientOptions)
-  /** Resolves to the stored user; rejects with a LogRocketError (or TypeError for wrong argument types). */
+  /**
+   * Resolves to the stored user; rejects with a LogRocketError. Input the API cannot take as
+   * given, wrong types included (`name: 5`, an unknown option, a string with a lone surrogate),
+   * is a ValidationError naming the field, and nothing is sent.
+   */
   identify(userId: string, options?: IdentifyOptions): Promise<User>
   /** Sends every row, pulled lazily; never rejects for a row's failure, which is in the report. */
   identifyMany(

@@ -1,12 +1,34 @@
 'use strict'
-// logrocket-identify for Node: the public API over the native module (native.js, built from
-// the Rust core by `napi build` on install). This file only sorts JS values by type, feeds
-// bulk rows lazily, turns the native error records into Error subclasses, hands delivery
-// failures to the caller's hook and drains background delivery before the process exits; every
-// rule about the values themselves, and every default, is the core's.
+// logrocket-identify for Node: the public API over the native module, built from the Rust core
+// by `napi build`. native.js, napi's loader, picks the module for this platform: the one next to
+// it (a checkout's own build), else the platform package npm installed from the
+// optionalDependencies (logrocket-identify-linux-x64-gnu, ...). This file only sorts JS values
+// by type, feeds bulk rows lazily, turns the native error records into Error subclasses, hands
+// delivery failures to the caller's hook and drains background delivery before the process
+// exits; every rule about the values themselves, and every default, is the core's.
 
 const { inspect, types } = require('node:util')
-const native = require('./native.js')
+const native = loadNative()
+
+/** native.js, or an error naming this platform and what to do when no native module fits. */
+function loadNative() {
+  try {
+    return require('./native.js')
+  } catch (error) {
+    const { PLATFORM, PREBUILT_PLATFORMS, findPrebuilt } = require('./prebuilt.js')
+    const found = findPrebuilt()
+    const what = found.path
+      ? `the native module for ${PLATFORM} (${found.where}) did not load: ${(error.cause ?? error).message}`
+      : `no native module for ${PLATFORM} (${found.missing})`
+    throw new Error(
+      `logrocket-identify: ${what}. Prebuilt packages exist for ${PREBUILT_PLATFORMS.join(', ')}, ` +
+        'installed by npm unless optional dependencies are omitted; elsewhere the module is built ' +
+        'from source, which needs cargo (https://rustup.rs) and a checkout of the repository: ' +
+        '`npm install <checkout>/bindings/node`.',
+      { cause: error },
+    )
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -157,19 +179,56 @@ function optionalString(value, what) {
   return value
 }
 
+const MALFORMED = 'Malformed request'
+
+/**
+ * Input the core would refuse as given, found here before it crosses (a value of the wrong
+ * type, an unknown option, text UTF-8 cannot carry): a ValidationError naming the field, worded
+ * as the core words its own ("invalid input: name: Malformed request (name must be a string,
+ * got a number)"). Nothing is sent.
+ */
+function invalidInput(field, detail, message = MALFORMED) {
+  const text = `invalid input: ${field}: ${message}${detail === undefined ? '' : ` (${detail})`}`
+  return new ValidationError(text, field, detail, { apiMessage: message })
+}
+
+// In a `u` regular expression a surrogate pair is one code point, so this matches only a lone
+// surrogate (String.prototype.isWellFormed does the same from Node 20).
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+/** Whether `text` has a UTF-8 form: no lone surrogate. */
+function wellFormed(text) {
+  return typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text)
+}
+
+/** `text` if UTF-8 can carry it; a ValidationError on `field` if it holds a lone surrogate. */
+function checkedText(text, field, what) {
+  if (!wellFormed(text)) {
+    throw invalidInput(field, `${what} must be valid Unicode text: this string holds a lone surrogate (U+D800 to U+DFFF), which has no UTF-8 form`)
+  }
+  return text
+}
+
+/** An optional string field of the input: absent, or a string UTF-8 can carry. */
+function inputString(value, field) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw invalidInput(field, `${field} must be a string, got ${describe(value)}`)
+  return checkedText(value, field, field)
+}
+
 function timestamp(value) {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') return value
   // An invalid Date gives NaN, which the native side rejects as a malformed timestamp.
   if (types.isDate(value)) return value.getTime()
-  throw new TypeError(`timestamp must be a Date or Unix milliseconds, got ${describe(value)}`)
+  throw invalidInput('timestamp', `timestamp must be a Date or Unix milliseconds, got ${describe(value)}`)
 }
 
 /** One trait sorted by its JS type; `undefined` leaves the trait out, as JSON would. */
 function traitInput(key, value) {
   switch (typeof value) {
     case 'string':
-      return { key, kind: 'string', text: value }
+      return { key, kind: 'string', text: checkedText(value, `traits.${key}`, 'trait values') }
     case 'number':
       return { key, kind: 'number', number: value }
     case 'boolean':
@@ -196,38 +255,67 @@ function traitsInput(traits, unset) {
   const entries = []
   if (traits !== undefined && traits !== null) {
     if (typeof traits !== 'object' || Array.isArray(traits)) {
-      throw new TypeError(`traits must be an object of trait name to value, got ${describe(traits)}`)
+      throw invalidInput('traits', `traits must be an object of trait name to value, got ${describe(traits)}`)
     }
     const source = traits instanceof Map ? traits.entries() : Object.entries(traits)
     for (const [key, value] of source) {
-      if (typeof key !== 'string') throw new TypeError(`trait names must be strings, got ${describe(key)}`)
-      const entry = traitInput(key, value)
+      // A bad key is reported as `traits`, as a key too long to quote is.
+      if (typeof key !== 'string') throw invalidInput('traits', `trait names must be strings, got ${describe(key)}`)
+      const entry = traitInput(checkedText(key, 'traits', 'trait names'), value)
       if (entry !== undefined) entries.push(entry)
     }
   }
   if (unset !== undefined && unset !== null) {
     if (typeof unset === 'string' || typeof unset[Symbol.iterator] !== 'function') {
-      throw new TypeError('unset must be an array of trait names')
+      throw invalidInput('unset', `unset must be an array of trait names, got ${describe(unset)}`)
     }
     for (const key of unset) {
-      if (typeof key !== 'string') throw new TypeError(`unset entries must be strings, got ${describe(key)}`)
-      entries.push({ key, kind: 'remove' })
+      if (typeof key !== 'string') throw invalidInput('unset', `unset entries must be strings, got ${describe(key)}`)
+      // A name to unset is a trait name: text UTF-8 cannot carry is reported as `traits`.
+      entries.push({ key: checkedText(key, 'traits', 'trait names'), kind: 'remove' })
     }
   }
   return entries.length > 0 ? entries : undefined
 }
 
-/** `identify(userId, options)`'s arguments as the native input; throws TypeError on wrong types. */
+/**
+ * `identify(userId, options)`'s arguments as the native input. Input the core would refuse as
+ * given (a wrong type, text with a lone surrogate) throws a ValidationError naming the field.
+ */
 function requestInput(userId, options) {
-  if (typeof userId !== 'string') throw new TypeError(`userId must be a string, got ${describe(userId)}`)
+  // As the core reads a null id: a missing one.
+  if (userId === undefined || userId === null) throw invalidInput('user_id', undefined, 'userID is required')
+  if (typeof userId !== 'string') throw invalidInput('user_id', `userId must be a string, got ${describe(userId)}`)
+  checkedText(userId, 'user_id', 'userId')
   if (options === undefined || options === null) return { userId }
   if (typeof options !== 'object') throw new TypeError(`options must be an object, got ${describe(options)}`)
   return {
     userId,
-    name: optionalString(options.name, 'name'),
-    email: optionalString(options.email, 'email'),
+    name: inputString(options.name, 'name'),
+    email: inputString(options.email, 'email'),
     timestamp: timestamp(options.timestamp),
     traits: traitsInput(options.traits, options.unset),
+  }
+}
+
+const OPTION_KEYS = new Set(['name', 'email', 'timestamp', 'traits', 'unset'])
+
+/**
+ * The input of one `identify`, `enqueue` or `validate` call: JSON text for the common case (see
+ * jsonInput), else the typed native input. An option the call does not know (a typo such as
+ * `trait`) is refused, as the core refuses an unknown key, rather than silently sending nothing.
+ */
+function callInput(userId, options) {
+  checkOptionKeys(options)
+  return jsonInput(userId, options) ?? requestInput(userId, options)
+}
+
+function checkOptionKeys(options) {
+  if (options === undefined || options === null || typeof options !== 'object') return
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw invalidInput(key, `unknown key ${JSON.stringify(key)}; expected name, email, timestamp, traits or unset`)
+    }
   }
 }
 
@@ -238,12 +326,13 @@ function requestInput(userId, options) {
  * object, a wrong type) returns undefined and takes the typed path, which says what is wrong.
  */
 function jsonInput(userId, options) {
-  if (typeof userId !== 'string') return undefined
+  // Text with a lone surrogate takes the typed path too, which refuses it naming the field.
+  if (typeof userId !== 'string' || !wellFormed(userId)) return undefined
   if (options === undefined || options === null) return JSON.stringify({ user_id: userId })
   if (typeof options !== 'object') return undefined
   const { name, email, traits, unset } = options
-  if (name !== undefined && name !== null && typeof name !== 'string') return undefined
-  if (email !== undefined && email !== null && typeof email !== 'string') return undefined
+  if (name !== undefined && name !== null && (typeof name !== 'string' || !wellFormed(name))) return undefined
+  if (email !== undefined && email !== null && (typeof email !== 'string' || !wellFormed(email))) return undefined
   let ms = options.timestamp
   if (ms !== undefined && ms !== null) {
     if (types.isDate(ms)) ms = ms.getTime()
@@ -253,9 +342,12 @@ function jsonInput(userId, options) {
   if (traits !== undefined && traits !== null) {
     if (typeof traits !== 'object' || Array.isArray(traits) || traits instanceof Map) return undefined
     for (const key of Object.keys(traits)) {
+      if (!wellFormed(key)) return undefined
       const value = traits[key]
       switch (typeof value) {
         case 'string':
+          if (wellFormed(value)) continue
+          return undefined
         case 'boolean':
         case 'undefined':
           continue
@@ -276,7 +368,7 @@ function jsonInput(userId, options) {
     }
   }
   if (unset !== undefined && unset !== null) {
-    if (!Array.isArray(unset) || !unset.every((key) => typeof key === 'string')) return undefined
+    if (!Array.isArray(unset) || !unset.every((key) => typeof key === 'string' && wellFormed(key))) return undefined
   }
   return JSON.stringify({ user_id: userId, name, email, timestamp: ms ?? undefined, traits: sent ?? undefined, unset: unset ?? undefined })
 }
@@ -301,6 +393,7 @@ function rowInput(row) {
   try {
     return requestInput(userId, row)
   } catch (error) {
+    if (error instanceof ValidationError) return new UnreadableRow(row, error.field, error.detail ?? error.apiMessage)
     return new UnreadableRow(row, 'input', error.message)
   }
 }
@@ -528,9 +621,9 @@ class Client {
    * network. Throws ValidationError (as `identify` rejects), QueueFullError or ClosedError.
    */
   enqueue(userId, options) {
-    const json = jsonInput(userId, options)
+    const input = callInput(userId, options)
     const handle = this.#native
-    const error = json !== undefined ? handle.enqueueJson(json) : handle.enqueue(requestInput(userId, options))
+    const error = typeof input === 'string' ? handle.enqueueJson(input) : handle.enqueue(input)
     if (error) throw toError(error)
     if (this.#exitEntry === undefined) {
       this.#exitEntry = { handle, hooks: this.#hooks }
@@ -569,9 +662,9 @@ class Client {
 
   /** Sends one user; resolves to the user as stored, or rejects with a LogRocketError. */
   async identify(userId, options) {
-    const json = jsonInput(userId, options)
+    const input = callInput(userId, options)
     const handle = this.#native
-    const outcome = await (json !== undefined ? handle.identifyJson(json) : handle.identify(requestInput(userId, options)))
+    const outcome = await (typeof input === 'string' ? handle.identifyJson(input) : handle.identify(input))
     if (outcome.error) throw toError(outcome.error)
     return userFrom(outcome.user)
   }
@@ -630,6 +723,7 @@ class Client {
 
 /** Checks a request against every documented rule without sending it; throws ValidationError. */
 function validate(userId, options) {
+  checkOptionKeys(options)
   const error = native.validateRequest(requestInput(userId, options))
   if (error) throw toError(error)
 }
@@ -765,7 +859,13 @@ class Emulator {
   }
 }
 
+const CORE = native.coreInfo()
+
 module.exports = {
+  /** This package's version, the project's one (the native module reports it). */
+  version: CORE.version,
+  /** The most requests in flight at once when `concurrency` is left out: the core's default. */
+  DEFAULT_CONCURRENCY: CORE.defaultConcurrency,
   Client,
   validate,
   Emulator,

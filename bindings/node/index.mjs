@@ -3,6 +3,8 @@
 import cjs from './index.js'
 
 export const {
+  version,
+  DEFAULT_CONCURRENCY,
   Client,
   validate,
   Emulator,

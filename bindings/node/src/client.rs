@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use logrocket_identify::{
-    CaCert, Client, ClientBuilder, DEFAULT_CLOSE_TIMEOUT, Error, IdentifyRequest, ProxyUrl,
+    CaCert, Client, ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONCURRENCY, Error,
+    IdentifyRequest, ProxyUrl,
 };
 use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi::{Env, Result};
@@ -235,6 +236,24 @@ pub struct DeliveryDefaults {
 pub fn delivery_defaults() -> DeliveryDefaults {
     DeliveryDefaults {
         close_timeout_ms: u32::try_from(DEFAULT_CLOSE_TIMEOUT.as_millis()).unwrap_or(u32::MAX),
+    }
+}
+
+/// What the package reports of the core it was built from, so that `index.js` repeats no number.
+#[napi(object)]
+#[derive(Debug)]
+pub struct CoreInfo {
+    /// The workspace's version, the one every package of the project carries.
+    pub version: String,
+    /// The most requests in flight at once unless `concurrency` says otherwise.
+    pub default_concurrency: u32,
+}
+
+#[napi]
+pub fn core_info() -> CoreInfo {
+    CoreInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        default_concurrency: u32::try_from(DEFAULT_CONCURRENCY).unwrap_or(u32::MAX),
     }
 }
 

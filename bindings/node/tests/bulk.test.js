@@ -5,7 +5,7 @@
 
 const assert = require('node:assert/strict')
 const { after, before, test } = require('node:test')
-const { ApiError, ValidationError } = require('logrocket-identify')
+const { ApiError, ValidationError } = require('./helpers.js').lr
 const { clientFor, startEmulator } = require('./helpers.js')
 
 let emulator

@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { after, before, test } = require('node:test')
-const { ApiError, ClosedError, ConfigError, LogRocketError, QueueFullError, ValidationError, Client } = require('logrocket-identify')
+const { ApiError, ClosedError, ConfigError, LogRocketError, QueueFullError, ValidationError, Client } = require('./helpers.js').lr
 const { clientFor, runNode, startEmulator } = require('./helpers.js')
 
 let emulator
@@ -111,7 +111,7 @@ test('enqueue validates at once, throwing the same ValidationError identify reje
   })
   assert.throws(() => client.enqueue('u', { traits: { bad: Number.NaN } }), (error) => error instanceof ValidationError && error.field === 'traits.bad')
   assert.throws(() => client.enqueue('u', { traits: { big: 2n ** 70n, nested: {} } }), ValidationError)
-  assert.throws(() => client.enqueue(42), TypeError)
+  assert.throws(() => client.enqueue(42), (error) => error instanceof ValidationError && error.field === 'user_id')
   assert.equal(client.counters().enqueued, 0)
   // Every path (JSON and typed) queues what is valid.
   client.enqueue('typed', { traits: { big: 2n ** 70n, when: new Date(5) } })

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const net = require('node:net')
 const util = require('node:util')
 const { after, before, test } = require('node:test')
-const lr = require('logrocket-identify')
+const lr = require('./helpers.js').lr
 const { clientFor, startEmulator } = require('./helpers.js')
 
 const { ApiError, Client, ConfigError, LogRocketError, TimeoutError, TransportError, ValidationError } = lr

@@ -1,12 +1,14 @@
 'use strict'
 // `require('logrocket-identify')` and `import ... from 'logrocket-identify'` both work, and
-// give the same classes, so `instanceof` agrees whichever way a module loaded the package.
+// give the same classes, so `instanceof` agrees whichever way a module loaded the package; the
+// package reports its version and the core's default concurrency.
 
 const assert = require('node:assert/strict')
 const { test } = require('node:test')
-const { runNode } = require('./helpers.js')
+const { inspect } = require('node:util')
+const { lr, projectRequire, runNode } = require('./helpers.js')
 
-const NAMES = ['Client', 'validate', 'Emulator', 'LogRocketError', 'ValidationError', 'ApiError', 'TransportError', 'TimeoutError', 'ConfigError', 'QueueFullError', 'ClosedError']
+const NAMES = ['version', 'DEFAULT_CONCURRENCY', 'Client', 'validate', 'Emulator', 'LogRocketError', 'ValidationError', 'ApiError', 'TransportError', 'TimeoutError', 'ConfigError', 'QueueFullError', 'ClosedError']
 
 test('CommonJS require works', async () => {
   const script = `
@@ -37,4 +39,23 @@ test('ESM import works, named and default, with the same classes as require', as
   const run = await runNode(['--input-type=module', '-e', script])
   assert.equal(run.code, 0, run.stderr)
   assert.equal(run.stdout.trim(), '1 true true user_id')
+})
+
+test('version is package.json\'s, reported by the native module; ESM exports it too', async () => {
+  const manifest = projectRequire('logrocket-identify/package.json')
+  assert.match(lr.version, /^\d+\.\d+\.\d+/)
+  assert.equal(lr.version, manifest.version)
+  const run = await runNode(['--input-type=module', '-e', `
+    import { version } from 'logrocket-identify'
+    console.log(version)`])
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(run.stdout.trim(), manifest.version)
+})
+
+test('DEFAULT_CONCURRENCY is the core\'s, and a client left without concurrency uses it', () => {
+  assert.ok(Number.isInteger(lr.DEFAULT_CONCURRENCY) && lr.DEFAULT_CONCURRENCY > 0, String(lr.DEFAULT_CONCURRENCY))
+  const client = new lr.Client({ apiKey: 'k', appId: 'acme/web', baseUrl: 'http://127.0.0.1:9', proxyFromEnv: false })
+  assert.match(inspect(client), new RegExp(`concurrency: ${lr.DEFAULT_CONCURRENCY}\\b`))
+  const fixed = new lr.Client({ apiKey: 'k', appId: 'acme/web', baseUrl: 'http://127.0.0.1:9', proxyFromEnv: false, concurrency: 3 })
+  assert.match(inspect(fixed), /concurrency: 3\b/)
 })

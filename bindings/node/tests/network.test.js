@@ -15,7 +15,7 @@ const path = require('node:path')
 const { performance } = require('node:perf_hooks')
 const util = require('node:util')
 const { after, before, test } = require('node:test')
-const { Client, ConfigError, Emulator, TransportError } = require('logrocket-identify')
+const { Client, ConfigError, Emulator, TransportError } = require('./helpers.js').lr
 
 const SCRIPT = path.resolve(__dirname, '..', '..', '..', 'tests', 'proxy', 'tinyproxy.sh')
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']

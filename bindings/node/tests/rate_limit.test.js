@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict')
 const { performance } = require('node:perf_hooks')
 const { after, before, test } = require('node:test')
-const { ApiError, Client, ConfigError } = require('logrocket-identify')
+const { ApiError, Client, ConfigError } = require('./helpers.js').lr
 const { clientFor, startEmulator } = require('./helpers.js')
 
 let emulator

@@ -12,6 +12,8 @@ import {
   TransportError,
   ValidationError,
   validate,
+  version,
+  DEFAULT_CONCURRENCY,
   type BulkReport,
   type Counters,
   type DeliveryFailure,
@@ -24,6 +26,11 @@ import {
 
 async function main(): Promise<void> {
   const emu: Emulator = await Emulator.start({ apiKey: 'test' })
+  const packageVersion: string = version
+  const ceiling: number = DEFAULT_CONCURRENCY
+  // @ts-expect-error the version is a string
+  const versionNumber: number = version
+  void [packageVersion, ceiling, versionNumber]
   const client = new Client({ apiKey: emu.apiKey, appId: 'acme/web', baseUrl: emu.url, timeoutMs: 5000, maxRetries: 2, concurrency: 8 })
   const user: User = await client.identify('user-42', {
     name: 'John Smith',

@@ -5,7 +5,7 @@
 
 const assert = require('node:assert/strict')
 const { after, before, test } = require('node:test')
-const { ValidationError, validate } = require('logrocket-identify')
+const { ValidationError, validate } = require('./helpers.js').lr
 const { clientFor, startEmulator } = require('./helpers.js')
 
 let emulator
@@ -89,12 +89,51 @@ test('an invalid Date or a fractional or non-finite number as the timestamp is a
   }
 })
 
-test('arguments of the wrong type reject with TypeError', async () => {
-  await assert.rejects(client.identify(42), TypeError)
-  await assert.rejects(client.identify('u', { name: 5 }), TypeError)
-  await assert.rejects(client.identify('u', { timestamp: '2024-01-01' }), TypeError)
-  await assert.rejects(client.identify('u', { traits: [1] }), TypeError)
-  await assert.rejects(client.identify('u', { unset: 'old' }), TypeError)
+test('arguments of the wrong type reject with a ValidationError naming the field', async () => {
+  const cases = [
+    [[42], 'user_id'],
+    [['u', { name: 5 }], 'name'],
+    [['u', { email: Buffer.from('x') }], 'email'],
+    [['u', { timestamp: '2024-01-01' }], 'timestamp'],
+    [['u', { traits: [1] }], 'traits'],
+    [['u', { traits: new Map([[1, 'x']]) }], 'traits'],
+    [['u', { unset: 'old' }], 'unset'],
+    [['u', { unset: [1] }], 'unset'],
+    [['u', { trait: { plan: 'pro' } }], 'trait'], // an unknown option: a typo is not ignored
+  ]
+  for (const [args, field] of cases) {
+    await assert.rejects(client.identify(...args), (error) => {
+      assert.ok(error instanceof ValidationError, `${field}: ${error}`)
+      assert.equal(error.field, field)
+      assert.equal(error.apiMessage, 'Malformed request')
+      assert.match(error.message, new RegExp(`^invalid input: ${field}: Malformed request \\(`))
+      return true
+    })
+  }
+  await assert.rejects(client.identify(null), (error) => error instanceof ValidationError && error.apiMessage === 'userID is required')
+})
+
+test('text with a lone surrogate is a ValidationError on its field, never sent altered', async () => {
+  const before = (await emulator.requests()).length
+  const cases = [
+    [['\uD800'], 'user_id'],
+    [['u', { name: 'a\uDC00' }], 'name'],
+    [['u', { traits: { plan: '\uDBFF' } }], 'traits.plan'],
+    [['u', { traits: { '\uD83D': 'v' } }], 'traits'],
+    [['u', { unset: ['\uDFFF'] }], 'traits'],
+  ]
+  for (const [args, field] of cases) {
+    await assert.rejects(client.identify(...args), (error) => {
+      assert.ok(error instanceof ValidationError, `${field}: ${error}`)
+      assert.equal(error.field, field)
+      assert.match(error.detail, /lone surrogate/)
+      return true
+    })
+  }
+  assert.equal((await emulator.requests()).length, before)
+  // A proper pair is one character, and is sent.
+  const user = await client.identify('pair', { name: '\uD83D\uDE00' })
+  assert.equal(user.name, '\u{1F600}')
 })
 
 test('validate passes a valid request and sends nothing', async () => {

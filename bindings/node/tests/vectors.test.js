@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { after, before, describe, test } = require('node:test')
-const { Client, LogRocketError, ERROR_CODES } = require('logrocket-identify')
+const { Client, LogRocketError, ERROR_CODES } = require('./helpers.js').lr
 const { startEmulator } = require('./helpers.js')
 
 const VECTORS_DIR = path.resolve(__dirname, '../../../tests/vectors')
