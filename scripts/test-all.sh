@@ -23,6 +23,9 @@ export no_proxy="$NO_PROXY"
 step "conformance vectors are up to date with their generator"
 python3 tests/vectors/generate.py --check
 
+step "one version for every package (the workspace's)"
+./scripts/check-versions.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -47,10 +50,10 @@ if [[ -e examples/users.csv.rejects.jsonl || -n "$(git status --porcelain -- exa
     exit 1
 fi
 
-step "Python: pip install ./bindings/python, pytest, mypy --strict"
+step "Python: abi3 wheel and sdist into dist/, pytest against the installed wheel without Rust, mypy --strict"
 ./scripts/test-python.sh
 
-step "Node: npm install ./bindings/node (napi CLI build), node --test, tsc --strict"
+step "Node: npm tarballs into dist/, node --test against them installed without Rust, tsc --strict"
 ./scripts/test-node.sh
 
 step "C: generated header up to date, C tests (also under valgrind), C and C++ examples"

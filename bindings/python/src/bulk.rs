@@ -2,6 +2,7 @@
 //! as it is pulled from the caller's iterable and pushed into a run the core schedules, and
 //! the next row is pulled only once the run has room for it.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use logrocket_identify::{BulkFeeder, BulkReport, Client, FailedInput, IdentifyRequest};
@@ -52,7 +53,13 @@ fn row_user_id(row: &Bound<'_, PyAny>) -> String {
     row.cast::<PyDict>()
         .ok()
         .and_then(|dict| dict.get_item("user_id").ok().flatten())
-        .and_then(|id| id.cast::<PyString>().ok()?.to_str().ok().map(str::to_owned))
+        .and_then(|id| {
+            id.cast::<PyString>()
+                .ok()?
+                .to_cow()
+                .ok()
+                .map(Cow::into_owned)
+        })
         .unwrap_or_default()
 }
 

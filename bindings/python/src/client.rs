@@ -105,7 +105,7 @@ fn python_bool(value: bool) -> &'static str {
 /// core's one rule, `CaCert::from_pem_or_path`); any other `os.PathLike` is a path.
 fn ca_cert_setting(value: &Bound<'_, PyAny>) -> PyResult<CaCert> {
     if let Ok(text) = value.cast::<PyString>() {
-        return Ok(CaCert::from_pem_or_path(text.to_str()?));
+        return Ok(CaCert::from_pem_or_path(&text.to_cow()?));
     }
     match value.extract::<PathBuf>() {
         Ok(path) => Ok(CaCert::File(path)),

@@ -6,23 +6,30 @@
 
 use std::collections::BTreeMap;
 
+use logrocket_identify::limits::{MAX_CHARS, MSG_TRAIT_VALUE_TOO_LARGE, MSG_USER_ID_REQUIRED};
 use logrocket_identify::{IdentifyRequest, TraitValue, User, ValidationError};
-use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyUnicodeEncodeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyMapping, PyString};
 
-/// Why arguments could not become a request: the wrong Python type (a `TypeError`), or a value
-/// the binding can already tell is invalid (a naive datetime).
+/// Why arguments could not become a request.
 #[derive(Debug)]
 pub enum Rejected {
-    Type(PyErr),
+    /// An exception raised by the caller's own objects while they were read (a mapping whose
+    /// `items()` fails, an iterator that raises): passed on as it is.
+    Raised(PyErr),
+    /// A value of the wrong Python type: raised as `WrongTypeError`, a `ValidationError` naming
+    /// the field that is also a `TypeError`, as Python code expects of a wrong type.
+    WrongType(ValidationError),
+    /// A value of the right type the binding can already tell is invalid (a naive datetime, a
+    /// str with a lone surrogate): a `ValidationError`.
     Invalid(ValidationError),
 }
 
 impl From<PyErr> for Rejected {
     fn from(error: PyErr) -> Self {
-        Rejected::Type(error)
+        Rejected::Raised(error)
     }
 }
 
@@ -30,7 +37,8 @@ impl Rejected {
     /// As a Python exception, for a single call.
     pub fn into_py_err(self, py: Python<'_>) -> PyErr {
         match self {
-            Rejected::Type(error) => error,
+            Rejected::Raised(error) => error,
+            Rejected::WrongType(error) => crate::errors::wrong_type_to_py_err(py, error),
             Rejected::Invalid(error) => crate::errors::validation_to_py_err(py, error),
         }
     }
@@ -38,10 +46,16 @@ impl Rejected {
     /// As a core validation error, for a bulk row: reported with the row, never raised.
     pub fn into_validation(self, py: Python<'_>, field: &str) -> ValidationError {
         match self {
-            Rejected::Invalid(error) => error,
-            Rejected::Type(error) => ValidationError::malformed(field, error.value(py).to_string()),
+            Rejected::WrongType(error) | Rejected::Invalid(error) => error,
+            Rejected::Raised(error) => {
+                ValidationError::malformed(field, error.value(py).to_string())
+            }
         }
     }
+}
+
+fn wrong_type(field: &str, detail: String) -> Rejected {
+    Rejected::WrongType(ValidationError::malformed(field, detail))
 }
 
 /// The keyword arguments of `identify` and `validate`, still as Python objects.
@@ -67,7 +81,12 @@ pub fn request(
     ) -> Result<T, (String, Rejected)> {
         result.map_err(|e| (field.to_owned(), e.into()))
     }
-    let mut request = IdentifyRequest::new(at("user_id", string(user_id, "user_id"))?);
+    if user_id.is_none() {
+        // As the core reads a null id: a missing one.
+        let missing = ValidationError::new("user_id", MSG_USER_ID_REQUIRED);
+        return Err(("user_id".to_owned(), Rejected::WrongType(missing)));
+    }
+    let mut request = IdentifyRequest::new(at("user_id", string(user_id, "user_id", "user_id"))?);
     request.name = at("name", optional_string(args.name.as_ref(), "name"))?;
     request.email = at("email", optional_string(args.email.as_ref(), "email"))?;
     request.timestamp_ms = match args.timestamp.as_ref().filter(|t| !t.is_none()) {
@@ -75,27 +94,56 @@ pub fn request(
         None => None,
     };
     if let Some(traits) = args.traits.as_ref().filter(|t| !t.is_none()) {
-        for item in at(
-            "traits",
-            traits.call_method0("items").and_then(|i| i.try_iter()),
-        )? {
+        let items = match traits.cast::<PyDict>() {
+            Ok(dict) => at("traits", dict.items().try_iter())?,
+            Err(_) if at("traits", traits.hasattr("items"))? => at(
+                "traits",
+                traits.call_method0("items").and_then(|i| i.try_iter()),
+            )?,
+            Err(_) => {
+                let detail = format!(
+                    "traits must be a mapping of trait name to value, got {}",
+                    type_name(traits)
+                );
+                return Err(("traits".to_owned(), wrong_type("traits", detail)));
+            }
+        };
+        for item in items {
             let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
                 at("traits", item.and_then(|i| i.extract()))?;
-            let key = at("traits", string(&key, "trait keys"))?;
-            let value = at(&format!("traits.{key}"), trait_value(&value))?;
+            // A bad key is reported as `traits`, as a key too long to quote is.
+            let key = at("traits", string(&key, "traits", "trait keys"))?;
+            let field = format!("traits.{key}");
+            let value = at(&field, trait_value(&value, &field))?;
             request.traits.insert(key, value);
         }
     }
     if let Some(unset) = args.unset.as_ref().filter(|u| !u.is_none()) {
+        let not_a_list = |what: String| {
+            let detail = format!("unset must be a list of trait names, {what}");
+            ("unset".to_owned(), wrong_type("unset", detail))
+        };
         if unset.is_instance_of::<PyString>() {
-            return Err((
-                "unset".to_owned(),
-                PyTypeError::new_err("unset must be a list of trait names, not a single str")
-                    .into(),
-            ));
+            return Err(not_a_list("not a single str".to_owned()));
         }
-        for key in at("unset", unset.try_iter())? {
-            let key = at("unset", key.and_then(|k| string(&k, "unset entries")))?;
+        if unset.cast::<PyMapping>().is_ok() {
+            return Err(not_a_list(format!("not a mapping ({})", type_name(unset))));
+        }
+        let keys = match unset.try_iter() {
+            Ok(keys) => keys,
+            Err(e) if e.is_instance_of::<PyTypeError>(unset.py()) => {
+                return Err(not_a_list(format!("got {}", type_name(unset))));
+            }
+            Err(e) => return Err(("unset".to_owned(), Rejected::Raised(e))),
+        };
+        for key in keys {
+            let key = at("unset", key)?;
+            if !key.is_instance_of::<PyString>() {
+                let detail = format!("unset entries must be str, got {}", type_name(&key));
+                return Err(("unset".to_owned(), wrong_type("unset", detail)));
+            }
+            // A name to unset is a trait key: text it cannot send is reported as `traits`.
+            let key = at("traits", string(&key, "traits", "unset entries"))?;
             request.traits.insert(key, TraitValue::Remove);
         }
     }
@@ -108,13 +156,13 @@ pub fn row(row: &Bound<'_, PyAny>) -> Result<IdentifyRequest, (String, Rejected)
         let what = type_name(row);
         (
             "input".to_owned(),
-            Rejected::Type(PyTypeError::new_err(format!(
+            Rejected::Raised(PyTypeError::new_err(format!(
                 "each row must be a dict with user_id and optional name, email, timestamp, \
                  traits, unset; got {what}"
             ))),
         )
     })?;
-    let fail = |e: PyErr| ("input".to_owned(), Rejected::Type(e));
+    let fail = |e: PyErr| ("input".to_owned(), Rejected::Raised(e));
     let mut args = Args::default();
     let mut user_id = None;
     for (key, value) in dict.iter() {
@@ -132,13 +180,11 @@ pub fn row(row: &Bound<'_, PyAny>) -> Result<IdentifyRequest, (String, Rejected)
             "traits" => args.traits = Some(value),
             "unset" => args.unset = Some(value),
             other => {
-                return Err((
-                    other.to_owned(),
-                    Rejected::Type(PyTypeError::new_err(format!(
-                        "unknown key {other:?}; expected user_id, name, email, timestamp, \
-                         traits or unset"
-                    ))),
-                ));
+                let detail = format!(
+                    "unknown key {other:?}; expected user_id, name, email, timestamp, traits \
+                     or unset"
+                );
+                return Err((other.to_owned(), wrong_type(other, detail)));
             }
         }
     }
@@ -155,29 +201,46 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "object".to_owned(), |name| name.to_string())
 }
 
-fn string(value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    match value.cast::<PyString>() {
-        Ok(s) => Ok(s.to_str()?.to_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "{what} must be str, got {}",
-            type_name(value)
-        ))),
+/// A `str` as UTF-8. `field` is where an error is reported, `what` how the message names it.
+fn string(value: &Bound<'_, PyAny>, field: &str, what: &str) -> Result<String, Rejected> {
+    let Ok(s) = value.cast::<PyString>() else {
+        let detail = format!("{what} must be str, got {}", type_name(value));
+        return Err(wrong_type(field, detail));
+    };
+    match s.to_cow() {
+        Ok(text) => Ok(text.into_owned()),
+        // The one str UTF-8 cannot encode: one holding a lone surrogate, as decoding bytes that
+        // are not UTF-8 with errors="surrogateescape" (os.fsdecode, sys.argv) makes.
+        Err(e) if e.is_instance_of::<PyUnicodeEncodeError>(value.py()) => {
+            Err(Rejected::Invalid(ValidationError::malformed(
+                field,
+                format!(
+                    "{what} must be valid Unicode text: this str holds a lone surrogate \
+                     (U+D800 to U+DFFF), which has no UTF-8 form (as made by decoding bytes \
+                     that are not UTF-8 with errors=\"surrogateescape\")"
+                ),
+            )))
+        }
+        Err(e) => Err(Rejected::Raised(e)),
     }
 }
 
-fn optional_string(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<String>> {
+fn optional_string(
+    value: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> Result<Option<String>, Rejected> {
     match value.filter(|v| !v.is_none()) {
-        Some(value) => string(value, what).map(Some),
+        Some(value) => string(value, what, what).map(Some),
         None => Ok(None),
     }
 }
 
-fn trait_value(value: &Bound<'_, PyAny>) -> PyResult<TraitValue> {
+fn trait_value(value: &Bound<'_, PyAny>, field: &str) -> Result<TraitValue, Rejected> {
     if value.is_none() {
         return Ok(TraitValue::Remove);
     }
-    if let Ok(s) = value.cast::<PyString>() {
-        return Ok(TraitValue::String(s.to_str()?.to_owned()));
+    if value.is_instance_of::<PyString>() {
+        return string(value, field, "trait values").map(TraitValue::String);
     }
     if let Ok(b) = value.cast::<PyBool>() {
         return Ok(TraitValue::Bool(b.is_true()));
@@ -185,10 +248,26 @@ fn trait_value(value: &Bound<'_, PyAny>) -> PyResult<TraitValue> {
     if value.is_instance_of::<PyInt>() {
         return match value.extract::<i64>() {
             Ok(i) => Ok(TraitValue::Integer(i)),
-            Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => {
-                Ok(TraitValue::big_integer(value.str()?.to_str()?))
-            }
-            Err(e) => Err(e),
+            Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => match value.str() {
+                Ok(digits) => Ok(TraitValue::big_integer(digits.to_cow()?)),
+                // Past Python's limit on int-to-str conversion (4300 digits by default): far
+                // more than the 1024 characters a trait value may have, so the core's answer
+                // is known without the digits.
+                Err(e)
+                    if e.is_instance_of::<PyValueError>(value.py())
+                        && value
+                            .call_method0("bit_length")?
+                            .extract::<u64>()
+                            .is_ok_and(|bits| bits * 3 / 10 > MAX_CHARS as u64) =>
+                {
+                    Err(Rejected::Invalid(ValidationError::new(
+                        field,
+                        MSG_TRAIT_VALUE_TOO_LARGE,
+                    )))
+                }
+                Err(e) => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
         };
     }
     if let Ok(f) = value.cast::<PyFloat>() {
@@ -236,11 +315,13 @@ fn timestamp_ms(value: &Bound<'_, PyAny>) -> Result<i64, Rejected> {
             ))
         });
     }
-    Err(PyTypeError::new_err(format!(
-        "timestamp must be int Unix milliseconds or an aware datetime, got {}",
-        type_name(value)
+    Err(wrong_type(
+        "timestamp",
+        format!(
+            "timestamp must be int Unix milliseconds or an aware datetime, got {}",
+            type_name(value)
+        ),
     ))
-    .into())
 }
 
 /// The user as the API stored it. Trait values are strings, as the API returns them.

@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyType};
 const MODULE: &str = "logrocket_identify._errors";
 
 static VALIDATION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static WRONG_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static API: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TRANSPORT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TIMEOUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -23,6 +24,25 @@ pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
 
 pub fn validation_to_py_err(py: Python<'_>, error: ValidationError) -> PyErr {
     to_py_err(py, Error::Validation(error))
+}
+
+/// A validation error for an argument of the wrong Python type: `WrongTypeError`, which is both
+/// a `ValidationError` and a `TypeError`.
+pub fn wrong_type_to_py_err(py: Python<'_>, error: ValidationError) -> PyErr {
+    let make = || -> PyResult<PyErr> {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("text", Error::Validation(error.clone()).to_string())?;
+        let value = WRONG_TYPE.import(py, MODULE, "WrongTypeError")?.call(
+            (
+                error.message.clone(),
+                error.field.clone(),
+                error.detail.clone(),
+            ),
+            Some(&kwargs),
+        )?;
+        Ok(PyErr::from_value(value))
+    };
+    make().unwrap_or_else(|failure| failure)
 }
 
 fn instance(py: Python<'_>, error: Error) -> PyResult<PyErr> {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import pytest
@@ -43,3 +44,19 @@ def emulator(emulator_session: Emulator) -> Emulator:
 @pytest.fixture
 def client(emulator: Emulator) -> lr.Client:
     return emulator.client(max_retries=0)
+
+
+def pytest_report_header() -> str:
+    return f"logrocket_identify {lr.__version__} from {lr.__file__}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """scripts/test-python.sh runs the suite against an installed wheel and names the venv it
+    installed it in: the package must come from there, not from the source tree."""
+    expected = os.environ.get("LOGROCKET_IDENTIFY_EXPECT_INSTALLED_IN")
+    if expected:
+        location = os.path.realpath(lr.__file__)
+        if not location.startswith(os.path.realpath(expected) + os.sep):
+            raise pytest.UsageError(
+                f"logrocket_identify was imported from {location}, not from {expected}"
+            )

@@ -90,8 +90,32 @@ def test_unsupported_trait_values(emulator: Emulator, client: lr.Client, value: 
     ],
 )
 def test_wrong_types_raise_type_error(emulator: Emulator, client: lr.Client, call: Any) -> None:
-    with pytest.raises((TypeError, AttributeError)):
+    # A ValidationError naming the field that is also a TypeError.
+    with pytest.raises(lr.WrongTypeError) as caught:
         call(client)
+    assert isinstance(caught.value, TypeError)
+    assert isinstance(caught.value, lr.ValidationError)
+    assert caught.value.field in ("user_id", "name", "email", "timestamp", "traits", "unset")
+    assert emulator.request_count() == 0
+
+
+def test_lone_surrogates_are_validation_errors(emulator: Emulator, client: lr.Client) -> None:
+    """A str UTF-8 cannot encode (a lone surrogate, as surrogateescape makes of bytes that are
+    not UTF-8) is a ValidationError on its field, never a bare UnicodeEncodeError."""
+    undecodable = b"Jos\xe9".decode("utf-8", "surrogateescape")
+    for kwargs, field in (
+        ({"name": undecodable}, "name"),
+        ({"traits": {"plan": "\ud800"}}, "traits.plan"),
+        ({"traits": {"\udc00": "v"}}, "traits"),
+        ({"unset": ["\udfff"]}, "traits"),
+    ):
+        with pytest.raises(lr.ValidationError) as caught:
+            client.identify("u", **kwargs)
+        assert (caught.value.field, caught.value.message) == (field, "Malformed request")
+        assert "lone surrogate" in str(caught.value)
+    with pytest.raises(lr.ValidationError) as caught:
+        client.identify("\ud83d")
+    assert caught.value.field == "user_id"
     assert emulator.request_count() == 0
 
 

@@ -35,6 +35,7 @@ from ._errors import (
     TransportError,
     TransportReason,
     ValidationError,
+    WrongTypeError,
 )
 from ._native import Counters, FlushSummary, User, validate
 from ._report import BulkFailure, BulkReport
@@ -72,6 +73,7 @@ __all__ = [
     "User",
     "ValidationError",
     "WhenFull",
+    "WrongTypeError",
     "testing",
     "validate",
 ]

@@ -57,6 +57,14 @@ class ValidationError(LogRocketError, ValueError):
         return (type(self), (self.message, self.field, self.detail), self.__dict__)
 
 
+class WrongTypeError(ValidationError, TypeError):
+    """A ValidationError for an argument of the wrong type (``name=5``, ``traits=["plan"]``,
+    ``user_id=None``): ``field`` names it and ``message`` is the API's answer to such a body
+    ("Malformed request"; "userID is required" for a missing id). Also a ``TypeError``, as Python
+    code expects of a wrong type; nothing was sent.
+    """
+
+
 class ApiError(LogRocketError):
     """The API answered with an error status, after any retries."""
 
