@@ -6,7 +6,10 @@
 #
 # Environment: RUNS (default 3), CONCURRENCY (32), SIZES ("10000 100000"),
 # LOAD_REQUESTS (100000), LOAD_GENERATOR=wrk to use wrk rather than oha (WRK_SECONDS, 5),
-# NO_README=1 to leave README.md alone.
+# NO_README=1 to leave README.md alone, BEFORE_BIN=path/to/an/older/logrocket to add its rows
+# (same flags; e.g. a build of the commit before a change, for a before/after table).
+# The import runs at exactly CONCURRENCY (--fixed-concurrency) like the load generator's
+# connections, plus one row on the CLI's default (adaptive) settings.
 # Everything stays on 127.0.0.1 and every run sends a finite number of requests.
 set -euo pipefail
 
@@ -134,18 +137,23 @@ record() {
 }
 
 cli_run() {
-    local size=$1 status=0 stored
+    local size=$1 bin=${2:-$BIN} label=${3:-cli} status=0 stored
+    local -a concurrency=(--concurrency "$CONCURRENCY" --fixed-concurrency)
+    case "$label" in
+    *before*) concurrency=(--concurrency "$CONCURRENCY") ;; # older builds: always fixed
+    *adaptive*) concurrency=() ;;
+    esac
     reset_emulator
     timeout "$STEP_TIMEOUT" /usr/bin/time -v -o "$WORK/time.txt" \
-        "$BIN" import "$WORK/users-$size.csv" \
-        --concurrency "$CONCURRENCY" --no-progress \
+        "$bin" import "$WORK/users-$size.csv" \
+        "${concurrency[@]}" --no-progress \
         --base-url "$URL" --api-key "$API_KEY" --app "$ORG_APP" \
         --rejects "$WORK/rejects.jsonl" \
         >/dev/null 2>"$WORK/import.err" || status=$?
     [[ $status -eq 0 ]] || die "import exited $status: $(tail -5 "$WORK/import.err")"
     stored=$(stored_users)
     [[ "$stored" -eq "$size" ]] || die "the emulator stored $stored users, not $size"
-    record "cli $((size / 1000))k" "$size" "$size"
+    record "$label $((size / 1000))k" "$size" "$size"
 }
 
 # --- the ceiling: the same PUTs from a load generator ------------------------------------------
@@ -227,7 +235,11 @@ for run in $(seq "$RUNS"); do
     say "run $run of $RUNS"
     for size in $SIZES; do
         cli_run "$size"
+        if [[ -n "${BEFORE_BIN:-}" ]]; then
+            cli_run "$size" "$BEFORE_BIN" "cli before"
+        fi
     done
+    cli_run "${SIZES##* }" "$BIN" "cli adaptive"
     ceiling_run
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -32,7 +32,10 @@ pub(super) fn http_client(config: &ClientConfig, http2_known: bool) -> Result<re
         .tcp_nodelay(true)
         // Certificates are always verified; the system's store and Mozilla's roots are both
         // trusted (a machine without a store still reaches the API), plus the configured CAs.
-        .tls_built_in_native_certs(true)
+        // Reading the system's store opens every file of its directory: skipped for a client
+        // that never speaks TLS (plain http to a local emulator, with no https proxy), which
+        // tests and forked workers build by the hundred.
+        .tls_built_in_native_certs(speaks_tls(config))
         .tls_built_in_webpki_certs(true)
         .https_only(config.base_url.starts_with("https://"));
     if network.http1_only {
@@ -76,6 +79,23 @@ pub(super) fn http_client(config: &ClientConfig, http2_known: bool) -> Result<re
             super::classify::describe(&e.without_url())
         ))
     })
+}
+
+/// Whether any connection of this client may use TLS: an https API, or an https proxy (given,
+/// or in the environment when that is honoured).
+fn speaks_tls(config: &ClientConfig) -> bool {
+    let https = |url: &str| url.trim().to_ascii_lowercase().starts_with("https://");
+    let network = &config.network;
+    https(&config.base_url)
+        || network
+            .proxy
+            .as_ref()
+            .is_some_and(|proxy| https(proxy.expose_secret()))
+        || (network.proxy_from_env
+            && ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+                .iter()
+                .filter_map(|name| std::env::var(name).ok())
+                .any(|url| https(&url)))
 }
 
 /// The headers every request carries, built once.
