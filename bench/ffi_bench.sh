@@ -31,7 +31,11 @@ cargo build --release -q -p logrocket-cli -p logrocket-ffi
 cargo build --release -q -p logrocket-ffi --example ffi_bench
 gcc -O2 -Wall -Wextra -Werror -Iinclude bench/ffi_bench.c "$rel/liblogrocket_identify_ffi.a" \
     -lpthread -ldl -lm -o "$rel/ffi_bench_c"
-# The Go test binary is built once, so no run pays for compiling it.
+# The Go package finds the library with pkg-config: install this release build where it looks.
+./scripts/install-c.sh --prefix "$CARGO_TARGET_DIR/c-prefix" --no-build >/dev/null
+export PKG_CONFIG_PATH="$CARGO_TARGET_DIR/c-prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# The Go test binary is built once, so no run pays for compiling it. (CGO_LDFLAGS: for a
+# GO_BASELINE package from before pkg-config.)
 (cd bindings/go && CGO_ENABLED=1 CGO_LDFLAGS="-L$rel" go test -c -o "$rel/ffi_bench_go" .)
 callers=(rust c go)
 if [[ -n "${GO_BASELINE:-}" ]]; then

@@ -54,7 +54,9 @@ typedef enum lr_status {
    */
   LR_ERR_CONFIG = 5,
   /**
-   * An argument was `NULL`, or a string was not valid UTF-8. The error's field names it.
+   * An argument was `NULL`, or a string other than the user's data (a configuration value,
+   * JSON Lines) was not valid UTF-8. The error's field names it. (A user id, name, email or
+   * trait that is not UTF-8 is `LR_ERR_VALIDATION`, as in every binding.)
    */
   LR_ERR_INVALID_ARGUMENT = 6,
   /**
@@ -1282,7 +1284,10 @@ enum lr_status lr_set_log_callback(lr_log_fn callback,
 /**
  * Creates a request for `user_id` with nothing else set. On success `*out` owns it; free it
  * with `lr_request_free`. An empty id is accepted here and rejected when sent
- * (`"userID is required"`), as in every binding.
+ * (`"userID is required"`), as in every binding. An id that is not UTF-8 gives
+ * `LR_ERR_VALIDATION` (`"Malformed request"`, field `"user_id"`), as every string of the user's
+ * data that is not UTF-8 does in the setters below (a trait key's field is `"traits"`, a trait
+ * value's `"traits.<key>"`).
  *
  * # Safety
  *
@@ -1299,7 +1304,8 @@ enum lr_status lr_request_new(const char *user_id,
  * `{"$float": "NaN" | "Infinity" | "-Infinity"}` and `{"$bigint": "<digits>"}`. When `user_id`
  * is not `NULL` it is the request's user id and replaces any `"user_id"` in `json`. A document
  * that is not the input form gives `LR_ERR_VALIDATION` naming the offending key; trait values
- * the API cannot hold (objects, arrays, NaN) are rejected when the request is sent.
+ * the API cannot hold (objects, arrays, NaN) are rejected when the request is sent. Text that
+ * is not UTF-8 gives `LR_ERR_VALIDATION` (`"Malformed request"`) on the field holding it.
  *
  * # Safety
  *

@@ -27,6 +27,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -155,20 +156,26 @@ func New(cfg Config) (*Client, error) {
 	}
 	defer C.lr_config_free(config)
 	setters := []struct {
+		name  string
 		value string
 		set   func(*C.lr_config, *C.char, **C.lr_error) uint32
 	}{
-		{cfg.APIKey, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_api_key(c, v, e) }},
-		{cfg.App, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app(c, v, e) }},
-		{cfg.OrgID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_org_id(c, v, e) }},
-		{cfg.AppID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app_id(c, v, e) }},
-		{cfg.BaseURL, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_base_url(c, v, e) }},
-		{cfg.Proxy, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_proxy(c, v, e) }},
-		{cfg.CACert, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_add_ca_cert(c, v, e) }},
+		{"APIKey", cfg.APIKey, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_api_key(c, v, e) }},
+		{"App", cfg.App, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app(c, v, e) }},
+		{"OrgID", cfg.OrgID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_org_id(c, v, e) }},
+		{"AppID", cfg.AppID, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_app_id(c, v, e) }},
+		{"BaseURL", cfg.BaseURL, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_base_url(c, v, e) }},
+		{"Proxy", cfg.Proxy, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_set_proxy(c, v, e) }},
+		{"CACert", cfg.CACert, func(c *C.lr_config, v *C.char, e **C.lr_error) uint32 { return C.lr_config_add_ca_cert(c, v, e) }},
 	}
 	for _, s := range setters {
 		if s.value == "" {
 			continue
+		}
+		// A C string ends at its first NUL: the library would see the value cut short (a key
+		// "k\x00..." as "k") and could succeed with it. Refused here instead.
+		if strings.IndexByte(s.value, 0) >= 0 {
+			return nil, nulInConfig(s.name)
 		}
 		value := C.CString(s.value)
 		status := s.set(config, value, &cerr)
@@ -222,6 +229,18 @@ func New(cfg Config) (*Client, error) {
 }
 
 var cUserAgent = C.CString("logrocket-go")
+
+// nulInConfig is the error for a configuration string holding a NUL byte, which no C string can
+// carry. For the API key it is the library's own error for a key with a control character,
+// which NUL is: the same error every other language gives for it.
+func nulInConfig(name string) error {
+	if name == "APIKey" {
+		message := "the API key contains control characters and cannot be sent in a header"
+		return &ConfigError{Message: message, text: "configuration error: " + message}
+	}
+	message := name + " contains a NUL byte, which the library cannot be given"
+	return &ConfigError{Message: message, text: "configuration error: " + message}
+}
 
 // Close stops the client and frees it. It waits for calls in progress to return, then gives
 // updates still queued the library's default close deadline to be delivered; those still

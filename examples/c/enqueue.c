@@ -5,9 +5,8 @@
  * Usage: enqueue [COUNT] (default 1000 updates).
  * Uses LOGROCKET_API_KEY / LOGROCKET_APP_ID / LOGROCKET_BASE_URL when LOGROCKET_API_KEY is set;
  * otherwise starts the in-process emulator so it runs anywhere.
- * Build: cargo build -p logrocket-ffi
- *        gcc -Iinclude examples/c/enqueue.c target/debug/liblogrocket_identify_ffi.a \
- *            -lpthread -ldl -lm -o enqueue */
+ * Build, against the installed library (scripts/install-c.sh --prefix DIR, or the C package):
+ *        gcc enqueue.c $(pkg-config --cflags --libs logrocket-identify) -o enqueue */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>

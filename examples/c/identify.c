@@ -1,8 +1,9 @@
 /* Identify one user from C, then a batch given as JSON Lines. Uses LOGROCKET_API_KEY / LOGROCKET_APP_ID / LOGROCKET_BASE_URL when
  * LOGROCKET_API_KEY is set; otherwise starts the in-process emulator so it runs anywhere.
- * Build: cargo build -p logrocket-ffi
- *        gcc -Iinclude examples/c/identify.c target/debug/liblogrocket_identify_ffi.a \
- *            -lpthread -ldl -lm -o identify */
+ * Build, against the installed library (scripts/install-c.sh --prefix DIR, or the C package):
+ *        gcc identify.c $(pkg-config --cflags --libs logrocket-identify) -o identify
+ *        (PKG_CONFIG_PATH=DIR/lib/pkgconfig for a prefix pkg-config does not search; or with CMake:
+ *        examples/c/CMakeLists.txt) */
 #include <stdio.h>
 #include <stdlib.h>
 

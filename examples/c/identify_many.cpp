@@ -1,6 +1,8 @@
 // Identify users in bulk from C++17, with RAII owners over the C handles.
-// Build: g++ -std=c++17 -Iinclude examples/c/identify_many.cpp
-//            target/debug/liblogrocket_identify_ffi.a -lpthread -ldl -lm -o identify_many
+// Build, against the installed library (scripts/install-c.sh --prefix DIR, or the C package),
+// with CMake: cmake -S examples/c -B build -DCMAKE_PREFIX_PATH=DIR && cmake --build build
+// (examples/c/CMakeLists.txt: find_package(logrocket_identify)), or
+// g++ -std=c++17 identify_many.cpp $(pkg-config --cflags --libs logrocket-identify) -o identify_many
 #include <cstdio>
 #include <memory>
 #include <string>

@@ -3,7 +3,9 @@
 // With a real account, build the client from logrocket.Config{} and set LOGROCKET_API_KEY and
 // LOGROCKET_APP_ID ("org/app") instead.
 //
-//	cargo build -p logrocket-ffi && (cd examples/go && go run .)
+//	scripts/install-c.sh --prefix target/c-prefix
+//	export PKG_CONFIG_PATH=$PWD/target/c-prefix/lib/pkgconfig
+//	cd examples/go && go run .
 package main
 
 import (

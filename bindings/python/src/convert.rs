@@ -94,20 +94,17 @@ pub fn request(
         None => None,
     };
     if let Some(traits) = args.traits.as_ref().filter(|t| !t.is_none()) {
-        let items = match traits.cast::<PyDict>() {
-            Ok(dict) => at("traits", dict.items().try_iter())?,
-            Err(_) if at("traits", traits.hasattr("items"))? => at(
-                "traits",
-                traits.call_method0("items").and_then(|i| i.try_iter()),
-            )?,
-            Err(_) => {
-                let detail = format!(
-                    "traits must be a mapping of trait name to value, got {}",
-                    type_name(traits)
-                );
-                return Err(("traits".to_owned(), wrong_type("traits", detail)));
-            }
-        };
+        if !at("traits", traits.hasattr("items"))? {
+            let detail = format!(
+                "traits must be a mapping of trait name to value, got {}",
+                type_name(traits)
+            );
+            return Err(("traits".to_owned(), wrong_type("traits", detail)));
+        }
+        let items = at(
+            "traits",
+            traits.call_method0("items").and_then(|i| i.try_iter()),
+        )?;
         for item in items {
             let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
                 at("traits", item.and_then(|i| i.extract()))?;

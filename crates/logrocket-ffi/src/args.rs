@@ -2,6 +2,8 @@
 
 use std::ffi::{CStr, c_char};
 
+use logrocket_identify::ValidationError;
+
 use crate::error::lr_error;
 
 /// Borrows the handle behind `handle`, named `name` in the error when it is `NULL`.
@@ -59,6 +61,28 @@ pub(crate) unsafe fn string<'a>(text: *const c_char, name: &str) -> Result<&'a s
     unsafe { CStr::from_ptr(text) }
         .to_str()
         .map_err(|e| lr_error::invalid_argument(name, format!("{name} is not valid UTF-8 ({e})")))
+}
+
+/// Reads a NUL-terminated string of the user's data (a user id, name, email, trait key or
+/// value): `NULL` is an invalid argument named `name`, as for any argument; text that is not
+/// UTF-8 is the validation error every binding gives for it, "Malformed request" on `field`
+/// (the API could not store it), so it reaches the caller as `LR_ERR_VALIDATION`.
+///
+/// # Safety
+///
+/// As [`string`].
+pub(crate) unsafe fn input_string<'a>(
+    text: *const c_char,
+    name: &str,
+    field: &str,
+) -> Result<&'a str, lr_error> {
+    if text.is_null() {
+        return Err(lr_error::invalid_argument(name, format!("{name} is NULL")));
+    }
+    // SAFETY: non-NULL, and the caller guarantees NUL termination and no change meanwhile.
+    unsafe { CStr::from_ptr(text) }.to_str().map_err(|e| {
+        ValidationError::malformed(field, format!("{name} is not valid UTF-8 ({e})")).into()
+    })
 }
 
 /// Reads a string that may be `NULL` (meaning "not given").

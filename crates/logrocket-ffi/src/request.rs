@@ -1,8 +1,8 @@
 //! `lr_request`: one user's data, built field by field or from the JSON input form.
 
-use std::ffi::c_char;
+use std::ffi::{CStr, c_char};
 
-use logrocket_identify::{IdentifyRequest, TraitValue};
+use logrocket_identify::{IdentifyRequest, TraitValue, ValidationError};
 use serde_json::Value;
 
 use crate::args;
@@ -19,7 +19,10 @@ pub struct lr_request {
 
 /// Creates a request for `user_id` with nothing else set. On success `*out` owns it; free it
 /// with `lr_request_free`. An empty id is accepted here and rejected when sent
-/// (`"userID is required"`), as in every binding.
+/// (`"userID is required"`), as in every binding. An id that is not UTF-8 gives
+/// `LR_ERR_VALIDATION` (`"Malformed request"`, field `"user_id"`), as every string of the user's
+/// data that is not UTF-8 does in the setters below (a trait key's field is `"traits"`, a trait
+/// value's `"traits.<key>"`).
 ///
 /// # Safety
 ///
@@ -35,7 +38,7 @@ pub unsafe extern "C" fn lr_request_new(
     unsafe {
         run(error, || {
             args::clear_out(out, "out")?;
-            let user_id = args::string(user_id, "user_id")?;
+            let user_id = args::input_string(user_id, "user_id", "user_id")?;
             args::give(
                 out,
                 lr_request {
@@ -51,7 +54,8 @@ pub unsafe extern "C" fn lr_request_new(
 /// `{"$float": "NaN" | "Infinity" | "-Infinity"}` and `{"$bigint": "<digits>"}`. When `user_id`
 /// is not `NULL` it is the request's user id and replaces any `"user_id"` in `json`. A document
 /// that is not the input form gives `LR_ERR_VALIDATION` naming the offending key; trait values
-/// the API cannot hold (objects, arrays, NaN) are rejected when the request is sent.
+/// the API cannot hold (objects, arrays, NaN) are rejected when the request is sent. Text that
+/// is not UTF-8 gives `LR_ERR_VALIDATION` (`"Malformed request"`) on the field holding it.
 ///
 /// # Safety
 ///
@@ -69,8 +73,17 @@ pub unsafe extern "C" fn lr_request_from_json(
     unsafe {
         run(error, || {
             args::clear_out(out, "out")?;
-            let user_id = args::optional_string(user_id, "user_id")?;
-            let json = args::string(json, "json")?;
+            let user_id = if user_id.is_null() {
+                None
+            } else {
+                Some(args::input_string(user_id, "user_id", "user_id")?)
+            };
+            if json.is_null() {
+                return Err(lr_error::invalid_argument("json", "json is NULL"));
+            }
+            // Non-NULL, and the caller guarantees NUL termination and no change meanwhile.
+            let bytes = CStr::from_ptr(json).to_bytes();
+            let json = std::str::from_utf8(bytes).map_err(|_| not_utf8(bytes))?;
             let request = match (user_id, serde_json::from_str::<Value>(json)) {
                 (Some(user_id), Ok(Value::Object(mut object))) => {
                     object.insert("user_id".to_owned(), Value::String(user_id.to_owned()));
@@ -83,6 +96,63 @@ pub unsafe extern "C" fn lr_request_from_json(
             args::give(out, lr_request { inner: request })
         })
     }
+}
+
+/// The validation error for a JSON input that is not UTF-8: "Malformed request" on the field
+/// holding the bad bytes, as the field-by-field setters report it.
+fn not_utf8(bytes: &[u8]) -> lr_error {
+    let field = field_of_invalid_utf8(bytes);
+    let detail = format!("the JSON input is not valid UTF-8: {field} holds bytes that are not");
+    ValidationError::malformed(field, detail).into()
+}
+
+/// Which field of the JSON input form holds the bytes that are not UTF-8: the document is read
+/// with each bad sequence replaced by a noncharacter it does not otherwise hold, and the first
+/// field (in the order the core checks them) holding that mark is the one. `"input"` when the
+/// document cannot be read that way.
+fn field_of_invalid_utf8(bytes: &[u8]) -> String {
+    let valid: String = bytes.utf8_chunks().map(|chunk| chunk.valid()).collect();
+    let Some(mark) = ('\u{FDD0}'..='\u{FDEF}').find(|c| !valid.contains(*c)) else {
+        return "input".to_owned();
+    };
+    let mut marked = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        marked.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            marked.push(mark);
+        }
+    }
+    let Ok(Value::Object(input)) = serde_json::from_str::<Value>(&marked) else {
+        return "input".to_owned();
+    };
+    let marked = |value: &Value| value.as_str().is_some_and(|s| s.contains(mark));
+    if let Some(field) = ["user_id", "name", "email"]
+        .into_iter()
+        .find(|key| input.get(*key).is_some_and(marked))
+    {
+        return field.to_owned();
+    }
+    let mut traits: Vec<_> = input
+        .get("traits")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .collect();
+    traits.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, value) in traits {
+        // A key that cannot be sent is reported as `traits`, a value as `traits.<key>`.
+        if key.contains(mark) {
+            return "traits".to_owned();
+        }
+        if marked(value) {
+            return format!("traits.{key}");
+        }
+    }
+    let unset = input.get("unset").and_then(Value::as_array);
+    if unset.is_some_and(|names| names.iter().any(marked)) {
+        return "traits".to_owned();
+    }
+    "input".to_owned()
 }
 
 /// Frees a request. `NULL` does nothing.
@@ -130,7 +200,7 @@ pub unsafe extern "C" fn lr_request_set_name(
     // SAFETY: forwarded under the caller's guarantees.
     unsafe {
         update(request, error, |r| {
-            r.name = Some(args::string(name, "name")?.to_owned());
+            r.name = Some(args::input_string(name, "name", "name")?.to_owned());
             Ok(())
         })
     }
@@ -150,7 +220,7 @@ pub unsafe extern "C" fn lr_request_set_email(
     // SAFETY: forwarded under the caller's guarantees.
     unsafe {
         update(request, error, |r| {
-            r.email = Some(args::string(email, "email")?.to_owned());
+            r.email = Some(args::input_string(email, "email", "email")?.to_owned());
             Ok(())
         })
     }
@@ -186,13 +256,14 @@ unsafe fn set_trait(
     request: *mut lr_request,
     key: *const c_char,
     error: *mut *mut lr_error,
-    value: impl FnOnce() -> Result<TraitValue, lr_error>,
+    value: impl FnOnce(&str) -> Result<TraitValue, lr_error>,
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
     unsafe {
         update(request, error, |r| {
-            let key = args::string(key, "key")?;
-            r.traits.insert(key.to_owned(), value()?);
+            // A key that cannot be sent is reported as `traits`, as one too long to quote is.
+            let key = args::input_string(key, "key", "traits")?;
+            r.traits.insert(key.to_owned(), value(key)?);
             Ok(())
         })
     }
@@ -214,8 +285,11 @@ pub unsafe extern "C" fn lr_request_set_trait_string(
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
     unsafe {
-        set_trait(request, key, error, || {
-            Ok(TraitValue::from(args::string(value, "value")?))
+        set_trait(request, key, error, |key| {
+            let field = format!("traits.{key}");
+            Ok(TraitValue::from(args::input_string(
+                value, "value", &field,
+            )?))
         })
     }
 }
@@ -235,7 +309,7 @@ pub unsafe extern "C" fn lr_request_set_trait_int(
     error: *mut *mut lr_error,
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
-    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+    unsafe { set_trait(request, key, error, |_| Ok(TraitValue::from(value))) }
 }
 
 /// Sets an unsigned integer trait; values above `INT64_MAX` are sent as their decimal string.
@@ -251,7 +325,7 @@ pub unsafe extern "C" fn lr_request_set_trait_uint(
     error: *mut *mut lr_error,
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
-    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+    unsafe { set_trait(request, key, error, |_| Ok(TraitValue::from(value))) }
 }
 
 /// Sets a floating-point trait. NaN and infinities are accepted here and rejected when the
@@ -268,7 +342,7 @@ pub unsafe extern "C" fn lr_request_set_trait_float(
     error: *mut *mut lr_error,
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
-    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+    unsafe { set_trait(request, key, error, |_| Ok(TraitValue::from(value))) }
 }
 
 /// Sets a boolean trait.
@@ -284,7 +358,7 @@ pub unsafe extern "C" fn lr_request_set_trait_bool(
     error: *mut *mut lr_error,
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
-    unsafe { set_trait(request, key, error, || Ok(TraitValue::from(value))) }
+    unsafe { set_trait(request, key, error, |_| Ok(TraitValue::from(value))) }
 }
 
 /// Removes trait `key` from the user (sent as the API's blank value `""`).
@@ -299,5 +373,5 @@ pub unsafe extern "C" fn lr_request_unset(
     error: *mut *mut lr_error,
 ) -> lr_status {
     // SAFETY: forwarded under the caller's guarantees.
-    unsafe { set_trait(request, key, error, || Ok(TraitValue::Remove)) }
+    unsafe { set_trait(request, key, error, |_| Ok(TraitValue::Remove)) }
 }

@@ -20,7 +20,9 @@ pub enum lr_status {
     LR_ERR_TIMEOUT = 4,
     /// The configuration is incomplete or wrong; the message says what to set.
     LR_ERR_CONFIG = 5,
-    /// An argument was `NULL`, or a string was not valid UTF-8. The error's field names it.
+    /// An argument was `NULL`, or a string other than the user's data (a configuration value,
+    /// JSON Lines) was not valid UTF-8. The error's field names it. (A user id, name, email or
+    /// trait that is not UTF-8 is `LR_ERR_VALIDATION`, as in every binding.)
     LR_ERR_INVALID_ARGUMENT = 6,
     /// The library panicked; the call was abandoned and the panic did not reach the caller.
     LR_ERR_PANIC = 7,

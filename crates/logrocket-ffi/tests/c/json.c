@@ -82,13 +82,15 @@ static jvalue *parse_container(reader *r, bool object) {
             cap = cap ? cap * 2 : 8;
             v->items = realloc(v->items, cap * sizeof *v->items);
             if (object) v->keys = realloc(v->keys, cap * sizeof *v->keys);
-            if (!v->items || (object && !v->keys)) { r->ok = false; break; }
+            if (object) v->key_lens = realloc(v->key_lens, cap * sizeof *v->key_lens);
+            if (!v->items || (object && (!v->keys || !v->key_lens))) { r->ok = false; break; }
         }
         if (object) {
             skip_ws(r);
             size_t len;
             if (*r->p != '"') { r->ok = false; break; }
             v->keys[v->count] = parse_string(r, &len);
+            v->key_lens[v->count] = len;
             skip_ws(r);
             if (*r->p != ':') { r->ok = false; v->items[v->count++] = NULL; break; }
             r->p++;
@@ -147,6 +149,7 @@ void json_free(jvalue *v) {
     }
     free(v->items);
     free(v->keys);
+    free(v->key_lens);
     free(v->str);
     free(v);
 }

@@ -18,6 +18,7 @@ typedef struct jvalue {
     size_t str_len;
     size_t count;       /* J_ARR / J_OBJ */
     char **keys;        /* J_OBJ */
+    size_t *key_lens;   /* J_OBJ: each key's length (a key may hold NUL) */
     struct jvalue **items;
     const char *start;  /* source span */
     const char *end;
