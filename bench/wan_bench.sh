@@ -44,8 +44,11 @@ PY_VENV=${PY_VENV:-$ROOT/target/py-venv}
 NODE_PKG="$ROOT/bindings/node"
 API_KEY=bench-key
 ORG_APP=bench/app
-# The core's default ceiling (logrocket_identify::DEFAULT_CONCURRENCY).
-DEFAULT_CEILING=512
+# The core's default ceiling, read from its one definition (logrocket_identify::DEFAULT_CONCURRENCY);
+# the adaptive rows use every client's default, which is this.
+DEFAULT_CEILING=$(sed -n 's/^pub const DEFAULT_CONCURRENCY: usize = \([0-9_]*\);.*/\1/p' \
+    "$ROOT/crates/logrocket-identify/src/config.rs" | tr -d _)
+[[ -n "$DEFAULT_CEILING" ]] || { echo "cannot read DEFAULT_CONCURRENCY from config.rs" >&2; exit 1; }
 TARGET_UNLIMITED=10000
 # No single step may hang the benchmark.
 STEP_TIMEOUT=900
@@ -305,9 +308,7 @@ run() {
                 --app "$ORG_APP" --ca-cert "$CA" --no-proxy-env --no-progress
                 --rejects "$WORK/rejects.jsonl")
             [[ "$proto" == h1 ]] && args+=(--http1)
-            if [[ "$conc" == adaptive ]]; then
-                args+=(--concurrency "$DEFAULT_CEILING")
-            else
+            if [[ "$conc" != adaptive ]]; then
                 args+=(--fixed-concurrency --concurrency "$conc")
             fi
             timeout "$STEP_TIMEOUT" /usr/bin/time -f '%e %U %S' -o "$WORK/time.txt" \

@@ -150,4 +150,8 @@ pub struct EmulatorArgs {
     /// temporary file, logrocket-emulator-ca-PID-PORT.pem, removed on Ctrl-C).
     #[arg(long, value_name = "PATH", requires = "tls")]
     pub ca_cert_out: Option<PathBuf>,
+    /// How many API requests to remember for GET /_emulator/requests (a ring: the oldest go
+    /// first), so a million-row import keeps memory flat.
+    #[arg(long, value_name = "N", default_value_t = logrocket_emulator::EmulatorConfig::default().request_log_limit)]
+    pub request_log_limit: usize,
 }

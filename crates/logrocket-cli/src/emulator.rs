@@ -16,6 +16,7 @@ pub async fn run(args: EmulatorArgs) -> Result<u8, CliError> {
         rate_limit: args.rate_limit,
         tls: args.tls,
         ca_cert_path: args.ca_cert_out,
+        request_log_limit: args.request_log_limit,
         ..EmulatorConfig::default()
     };
     let listener =

@@ -150,6 +150,34 @@ fn rate_limit_answers_429_with_retry_after_past_its_rate() {
     );
 }
 
+/// `--request-log-limit N` keeps only the last N requests in the log.
+#[test]
+fn the_request_log_keeps_the_last_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = logrocket(dir.path());
+    command
+        .args(["emulator", "--port", "0", "--request-log-limit", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut served = Served(command.spawn().unwrap());
+    let mut stdout = BufReader::new(served.0.stdout.take().unwrap());
+    let addr = next_line(&mut stdout)
+        .trim_start_matches("http://")
+        .to_owned();
+    for name in ["first", "second", "third"] {
+        let answer = put_user(&addr, "test", &format!(r#"{{"name":"{name}"}}"#));
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let log = http(
+        &addr,
+        &format!("GET /_emulator/requests HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        !log.contains("first") && log.contains("second") && log.contains("third"),
+        "{log}"
+    );
+}
+
 #[tokio::test]
 async fn tls_serves_https_trusting_the_ca_it_writes() {
     let dir = tempfile::tempdir().unwrap();
