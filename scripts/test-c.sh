@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the C library once, in release (the build that is installed and packaged), checks that
 # the committed header matches a fresh one, then compiles and runs the C tests (also under
-# valgrind), the C examples and the C++ example against it. Then packages it
-# (scripts/package-c.sh), unpacks the package into a temporary prefix as a user without Rust
-# would, and from there, outside the repository: checks the soname, the versions (lr_version,
+# valgrind, and under AddressSanitizer and UndefinedBehaviorSanitizer), the check that no API key
+# or proxy credential reaches any output (test_secrets.c), the C examples and the C++ example
+# against it. Then packages it (scripts/package-c.sh), unpacks the package into a temporary
+# prefix as a user without Rust would, and from there, outside the repository: checks the soname, the versions (lr_version,
 # pkg-config, CMake) and builds and runs examples/c/identify.c with pkg-config and
 # examples/c/identify_many.cpp with CMake's find_package.
 # Needs cargo, gcc, g++, cmake, pkg-config, valgrind and tinyproxy (installed with apt-get when
@@ -86,6 +87,35 @@ step "C network tests under valgrind"
 valgrind --leak-check=full --error-exitcode=1 --quiet --num-callers=40 \
     --suppressions=crates/logrocket-ffi/tests/c/valgrind.supp \
     "$out/test_network" tests/proxy/tinyproxy.sh
+
+step "C: no API key or proxy credentials in any output (log callback at LR_LOG_TRACE, RUST_LOG=trace)"
+gcc -std=c11 "${cflags[@]}" crates/logrocket-ffi/tests/c/test_secrets.c "${libs[@]}" -o "$out/test_secrets"
+"$out/test_secrets" tests/proxy/tinyproxy.sh
+
+step "C tests under AddressSanitizer and UndefinedBehaviorSanitizer (gcc -fsanitize=address,undefined)"
+# The same programs, instrumented, against the same release library (the Rust side is not
+# instrumented, but ASan intercepts every malloc and free, so a C test or the FFI freeing twice,
+# freeing what it does not own, leaking or overrunning a buffer the library returned is caught).
+# All four run whole: test_hostile with its 100,000-trait cases, test_delivery (about 40 s,
+# almost all of it its own deadlines and rate limits, as without sanitizers). No LeakSanitizer
+# suppressions are needed.
+asan="$out/asan"
+mkdir -p "$asan"
+sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+tests_c=crates/logrocket-ffi/tests/c
+gcc -std=c11 "${cflags[@]}" "${sanitize[@]}" -I"$tests_c" "$tests_c/test_ffi.c" "$tests_c/json.c" "${libs[@]}" -o "$asan/test_ffi"
+gcc -std=c11 "${cflags[@]}" "${sanitize[@]}" -I"$tests_c" "$tests_c/test_hostile.c" "$tests_c/json.c" "${libs[@]}" -o "$asan/test_hostile"
+gcc -std=c11 "${cflags[@]}" "${sanitize[@]}" "$tests_c/test_delivery.c" "${libs[@]}" -o "$asan/test_delivery"
+gcc -std=c11 "${cflags[@]}" "${sanitize[@]}" "$tests_c/test_network.c" "${libs[@]}" -o "$asan/test_network"
+gcc -std=c11 "${cflags[@]}" "${sanitize[@]}" "$tests_c/test_secrets.c" "${libs[@]}" -o "$asan/test_secrets"
+(
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    "$asan/test_ffi" tests/vectors
+    "$asan/test_hostile" tests/vectors/hostile/hostile.json
+    "$asan/test_delivery"
+    "$asan/test_network" tests/proxy/tinyproxy.sh
+    "$asan/test_secrets" tests/proxy/tinyproxy.sh
+)
 
 step "examples/c/identify.c"
 gcc -std=c11 "${cflags[@]}" examples/c/identify.c "${libs[@]}" -o "$out/identify"

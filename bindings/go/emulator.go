@@ -43,6 +43,13 @@ type EmulatorOption func(*emulatorOptions)
 type emulatorOptions struct {
 	tls        bool
 	caCertPath string
+	apiKey     string // "" for "test"
+}
+
+// withAPIKey makes the emulator accept this key instead of "test" (for the tests, which need a
+// recognisable key to look for in their output).
+func withAPIKey(key string) EmulatorOption {
+	return func(o *emulatorOptions) { o.apiKey = key }
 }
 
 // WithTLS makes the emulator serve HTTPS (HTTP/2 or HTTP/1.1, as the client negotiates), with
@@ -71,14 +78,19 @@ func StartEmulator(options ...EmulatorOption) (*Emulator, error) {
 	var handle *C.lr_emulator
 	var cerr *C.lr_error
 	var status uint32
+	var key *C.char
+	if o.apiKey != "" {
+		key = C.CString(o.apiKey)
+		defer C.free(unsafe.Pointer(key))
+	}
 	switch {
 	case !o.tls:
-		status = C.lr_emulator_start(nil, &handle, &cerr)
+		status = C.lr_emulator_start(key, &handle, &cerr)
 	case o.caCertPath == "":
-		status = C.lr_emulator_start_tls(nil, nil, &handle, &cerr)
+		status = C.lr_emulator_start_tls(key, nil, &handle, &cerr)
 	default:
 		path := C.CString(o.caCertPath)
-		status = C.lr_emulator_start_tls(nil, path, &handle, &cerr)
+		status = C.lr_emulator_start_tls(key, path, &handle, &cerr)
 		C.free(unsafe.Pointer(path))
 	}
 	if status != C.LR_OK {

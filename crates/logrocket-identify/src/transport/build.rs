@@ -92,10 +92,17 @@ fn speaks_tls(config: &ClientConfig) -> bool {
             .as_ref()
             .is_some_and(|proxy| https(proxy.expose_secret()))
         || (network.proxy_from_env
-            && ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-                .iter()
-                .filter_map(|name| std::env::var(name).ok())
-                .any(|url| https(&url)))
+            && [
+                "HTTPS_PROXY",
+                "https_proxy",
+                "HTTP_PROXY",
+                "http_proxy",
+                "ALL_PROXY",
+                "all_proxy",
+            ]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .any(|url| https(&url)))
 }
 
 /// The headers every request carries, built once.
