@@ -62,4 +62,7 @@ step "C: generated header up to date, C tests (also under valgrind), C and C++ e
 step "Go: go vet, go test -race over the static library"
 ./scripts/test-go.sh
 
+step "fuzzing: a short run of each cargo-fuzz target (longer: scripts/fuzz.sh, 60 s each)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" FUZZ_JOBS=2 ./scripts/fuzz.sh
+
 step "all passed"

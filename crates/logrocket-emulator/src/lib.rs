@@ -42,6 +42,8 @@ mod validate;
 pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultRate};
 pub use in_process::Emulator;
+#[doc(hidden)]
+pub use server::router;
 pub use server::{serve, serve_tls};
 pub use state::{EmulatorState, EmulatorStats, RecordedRequest, StoredUser};
 pub use tls::{CaCertFile, TlsCertificates};

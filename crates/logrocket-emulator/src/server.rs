@@ -54,7 +54,11 @@ impl ConnectionAbort {
     }
 }
 
-fn router(state: EmulatorState) -> Router {
+/// The emulator's whole router (API and `/_emulator/` routes) over `state`, without a server.
+/// Public only so the fuzz target `fuzz/fuzz_targets/emulator.rs` can call it in-process (a
+/// request that would drop its connection answers 500 there instead); not part of the API.
+#[doc(hidden)]
+pub fn router(state: EmulatorState) -> Router {
     routes_control::routes()
         .fallback(routes_api::handle)
         .with_state(state)

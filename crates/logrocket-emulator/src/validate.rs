@@ -1,5 +1,7 @@
 //! The API's body checks, in its order, with its exact messages.
 
+use std::collections::HashMap;
+
 use crate::body::IdentifyBody;
 
 /// The most characters (Unicode scalar values) a string may have. The documentation says both
@@ -36,7 +38,19 @@ pub(crate) fn check(user_id: &str, raw: &[u8]) -> Result<IdentifyBody, &'static 
     if body.email.as_deref().is_some_and(too_large) {
         return Err(EMAIL_TOO_LARGE);
     }
-    for (key, value) in &body.traits {
+    // A repeated trait takes its last value, as JSON.parse does (and as the merge applies them
+    // in order): only that one is checked, so a value the body itself replaced cannot fail it.
+    // Found by the fuzz target fuzz/fuzz_targets/emulator.rs.
+    let last: HashMap<&str, usize> = body
+        .traits
+        .iter()
+        .enumerate()
+        .map(|(i, (key, _))| (key.as_str(), i))
+        .collect();
+    for (i, (key, value)) in body.traits.iter().enumerate() {
+        if last.get(key.as_str()) != Some(&i) {
+            continue;
+        }
         if too_large(key) {
             return Err(TRAIT_KEY_TOO_LARGE);
         }
@@ -63,6 +77,25 @@ mod tests {
     fn whitespace_only_is_missing() {
         assert_eq!(check("u", b" \r\n\t").err(), Some(MISSING_BODY));
         assert_eq!(check("u", b"").err(), Some(MISSING_BODY));
+    }
+
+    #[test]
+    fn a_repeated_trait_is_checked_by_its_last_value() {
+        let long = "a".repeat(1025);
+        let replaced = format!(r#"{{"traits": {{"k": "{long}", "k": "ok"}}}}"#);
+        let body = check("u", replaced.as_bytes()).map_err(|e| e.to_owned());
+        assert_eq!(
+            body.map(|b| b.traits),
+            Ok(vec![
+                ("k".to_owned(), Some(long.clone())),
+                ("k".to_owned(), Some("ok".to_owned()))
+            ])
+        );
+        let kept = format!(r#"{{"traits": {{"k": "ok", "k": "{long}"}}}}"#);
+        assert_eq!(
+            check("u", kept.as_bytes()).err(),
+            Some(TRAIT_VALUE_TOO_LARGE)
+        );
     }
 
     #[test]

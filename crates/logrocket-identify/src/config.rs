@@ -368,6 +368,14 @@ fn resolve_app(
             "app id \"{org}/{app}\" is not of the form \"org/app\""
         )));
     }
+    // Each is one segment of every request's path, where "." and ".." are dot segments that a
+    // URL parser, proxy or server resolves, sending the PUT to another resource (as for user
+    // ids, ARCHITECTURE.md ruling 5). Found by the fuzz target fuzz_targets/user_path.rs.
+    if [&org, &app].into_iter().any(|id| id == "." || id == "..") {
+        return Err(Error::config(format!(
+            "app id \"{org}/{app}\" cannot be used: \".\" and \"..\" are not org or app ids"
+        )));
+    }
     Ok((org, app))
 }
 

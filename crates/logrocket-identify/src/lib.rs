@@ -80,3 +80,5 @@ pub use request::IdentifyRequest;
 pub use retry::is_retryable_status;
 pub use trait_value::TraitValue;
 pub use user::User;
+#[doc(hidden)]
+pub use user::error_message;

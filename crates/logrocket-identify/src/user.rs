@@ -20,7 +20,10 @@ pub struct User {
 impl User {
     /// Reads a 200 body. Lenient about shape: a trait value that is not a string is turned into
     /// one, and a missing `userID` falls back to the id that was sent.
-    pub(crate) fn from_body(body: &[u8], sent_user_id: &str) -> Option<User> {
+    ///
+    /// Public only for the fuzz target `fuzz/fuzz_targets/answer_body.rs`; not part of the API.
+    #[doc(hidden)]
+    pub fn from_body(body: &[u8], sent_user_id: &str) -> Option<User> {
         // Read straight into the fields rather than through a `serde_json::Value` tree: a bulk
         // run reads one of these per user.
         let body: Body = serde_json::from_slice(body).ok()?;
@@ -39,14 +42,78 @@ impl User {
     }
 }
 
-/// A 200 body as the API documents it; other keys are ignored.
-#[derive(serde::Deserialize)]
+/// A 200 body as the API documents it; other keys are ignored, and a repeated key takes its
+/// last value, as JSON.parse does. Read by hand: a derived struct would refuse a repeated key
+/// (failing a call whose update was stored) and would take an array of four values as a user
+/// (both found by the fuzz target `fuzz/fuzz_targets/answer_body.rs`).
+#[derive(Default)]
 struct Body {
-    #[serde(rename = "userID")]
     user_id: Option<Text>,
     name: Option<Text>,
     email: Option<Text>,
     traits: Option<Traits>,
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BodyVisitor)
+    }
+}
+
+struct BodyVisitor;
+
+impl<'de> Visitor<'de> for BodyVisitor {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a user object")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
+        let mut body = Body::default();
+        while let Some(key) = map.next_key::<BodyKey>()? {
+            match key {
+                BodyKey::UserId => body.user_id = map.next_value()?,
+                BodyKey::Name => body.name = map.next_value()?,
+                BodyKey::Email => body.email = map.next_value()?,
+                BodyKey::Traits => body.traits = map.next_value()?,
+                BodyKey::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// A key of a 200 body, recognised without allocating.
+enum BodyKey {
+    UserId,
+    Name,
+    Email,
+    Traits,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for BodyKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = BodyKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<BodyKey, E> {
+                Ok(match key {
+                    "userID" => BodyKey::UserId,
+                    "name" => BodyKey::Name,
+                    "email" => BodyKey::Email,
+                    "traits" => BodyKey::Traits,
+                    _ => BodyKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
 }
 
 /// A field that should be a string; any other JSON value counts as absent.
@@ -186,7 +253,10 @@ impl<'de> Visitor<'de> for TraitsVisitor {
 
 /// The message of an error answer: a JSON object's `message` or `error`, else the plain text,
 /// else the status line (ARCHITECTURE.md, ruling 3).
-pub(crate) fn error_message(status: http::StatusCode, body: &[u8]) -> String {
+///
+/// Public only for the fuzz target `fuzz/fuzz_targets/answer_body.rs`; not part of the API.
+#[doc(hidden)]
+pub fn error_message(status: http::StatusCode, body: &[u8]) -> String {
     if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
         for key in ["message", "error"] {
             if let Some(Value::String(message)) = object.get(key) {
@@ -241,6 +311,12 @@ mod tests {
             Some(("sent".into(), 0))
         );
         assert_eq!(User::from_body(b"[1]", "sent"), None);
+        assert_eq!(User::from_body(br#"["u",null,null,null]"#, "sent"), None);
+        let repeated = User::from_body(br#"{"userID":"a","name":"x","userID":"b"}"#, "sent");
+        assert_eq!(
+            repeated.map(|u| (u.user_id, u.name)),
+            Some(("b".into(), Some("x".into())))
+        );
         assert_eq!(User::from_body(b"not json", "sent"), None);
     }
 

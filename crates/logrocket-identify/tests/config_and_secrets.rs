@@ -97,6 +97,27 @@ fn missing_settings_say_what_to_set() {
 }
 
 #[test]
+fn dot_segments_are_no_org_or_app() {
+    for builder in [
+        Client::builder().app("acme/.."),
+        Client::builder().app("./web"),
+        Client::builder().app(" .. / web "),
+        Client::builder().org_id("acme").app_id("."),
+        Client::builder().org_id("..").app_id("web"),
+    ] {
+        let error = config_error(builder.api_key(SECRET));
+        assert!(error.contains("are not org or app ids"), "{error}");
+    }
+    // Dots inside an id are fine.
+    let client = Client::builder()
+        .api_key(SECRET)
+        .app("a.b/...")
+        .build()
+        .unwrap();
+    assert_eq!(client.config().app_id, "...");
+}
+
+#[test]
 fn the_app_can_be_given_whole_or_in_parts() {
     for builder in [
         Client::builder().app("acme/web"),

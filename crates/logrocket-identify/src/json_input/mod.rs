@@ -50,6 +50,16 @@ impl IdentifyRequest {
             None => read_through_value(input),
         }
     }
+
+    /// The fast reader's and the general reader's answers, each on its own (`None`: the fast
+    /// reader gave up), for the differential fuzz target `fuzz/fuzz_targets/json_input.rs`,
+    /// which checks that they agree. Not part of the API.
+    #[doc(hidden)]
+    pub fn from_json_str_by_each_reader(
+        input: &str,
+    ) -> (Option<Self>, Result<Self, ValidationError>) {
+        (fast::read(input), read_through_value(input))
+    }
 }
 
 /// The general reader: any JSON, as a `Value`, judged by `from_json_value`.
