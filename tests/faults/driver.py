@@ -88,7 +88,7 @@ def stop(_signum, _frame):
 signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 
-pushed = {"rate_changes": 0, "bursts": 0, "hangs": 0}
+pushed = {"rate_changes": 0, "bursts": 0, "hangs": 0, "control_errors": 0}
 STATUSES = [500, 502, 503, 504]
 BURST = {"probability": 1.0, "fault": {"status": 429, "retry_after": "1"}}
 start = time.monotonic()
@@ -98,7 +98,8 @@ next_burst = start + args.burst_every / 2
 burst_ends = None
 tick = 0
 requests_at_last_hang = -1
-while not stopping:
+def step():
+    global burst_ends, next_rate, next_burst, next_hang, tick, requests_at_last_hang
     now = time.monotonic()
     if burst_ends is not None and now >= burst_ends:
         burst_ends = None
@@ -124,6 +125,14 @@ while not stopping:
             pushed["hangs"] += 2
             requests_at_last_hang = seen
         next_hang = now + args.hang_every
+
+
+while not stopping:
+    try:
+        step()
+    except OSError as error:  # the control API busy or slow: try again on the next tick
+        pushed["control_errors"] += 1
+        print(f"driver: {error}", file=sys.stderr)
     time.sleep(0.02)
 
 try:
