@@ -193,13 +193,15 @@ impl Client {
         let mut url = self.inner.users_url.clone();
         url.set_path(&path);
         let mut retry = 0;
+        // In flight from here to the result, backoff included: the adaptive limit counts it.
+        let _in_flight = self.inner.adaptive.request();
         loop {
             self.inner.pause.wait().await;
             if let Some(pacer) = &self.inner.pacer {
                 pacer.wait().await;
             }
             self.inner.adaptive.pace().await;
-            let in_flight = self.inner.adaptive.start();
+            let attempt_started = self.inner.adaptive.start();
             let attempt = tokio::time::timeout(
                 config.timeout,
                 self.attempt(url.clone(), body.clone(), user_id),
@@ -218,7 +220,7 @@ impl Client {
                 )
             });
             let (attempt, fresh_connection) = attempt;
-            in_flight.finish(attempt.signal(fresh_connection));
+            attempt_started.finish(attempt.signal(fresh_connection));
             let (error, retry_after) = match attempt {
                 Attempt::Done(result) => return result,
                 Attempt::Retry { error, .. } if retry >= config.max_retries => return Err(error),

@@ -3,9 +3,11 @@
 //!
 //! - **In flight.** The limit starts small and doubles every round trip while answers come
 //!   back fast and without a 429 (slow start, as TCP does), then grows by about 5% per round
-//!   trip (at least one). A round trip that takes much longer than the fastest seen (twice as long, plus 2 ms
-//!   of grace for a noisy loopback) means requests now wait in a queue at the server: the
-//!   limit shrinks by a tenth. An answer on a connection opened for it says nothing about
+//!   trip (at least one). Round trips are smoothed (an average over the last eight or so, as
+//!   TCP's SRTT), so a link whose latency jitters is not read as a queue. A smoothed round trip
+//!   much longer than the lowest smoothed one seen (twice as long, plus 2 ms of grace for a
+//!   noisy loopback) means requests now wait in a queue at the server: the limit shrinks by a
+//!   tenth. An answer on a connection opened for it says nothing about
 //!   the server (its round trip includes the TCP, TLS and proxy handshakes), and slow start
 //!   opens many: those round trips are left out. A 429 or an attempt that timed out halves it. Each cut happens
 //!   at most once per round trip (only answers to requests sent after the last cut count), so
@@ -18,15 +20,22 @@
 //!   in (when the `Retry-After` pause ends) the client sends at 95% of that rate. When that
 //!   stretch is too short to measure (microseconds on a loopback), the rate is what the server
 //!   let through between the previous burst's pause and this one (an overestimate by the
-//!   bucket's stock, still a bound that saves 429s). The client rising by about 1% a second while no 429 comes, so it finds the quota again after a
-//!   change with few 429s (the bucket's slack absorbs a small excess for a long time). The
-//!   in-flight limit is kept high enough for that rate.
+//!   bucket's stock, still a bound that saves 429s). Once a rate is known, that fallback lowers
+//!   it only when the rate was what held the client back (it sent at 80% of it or more): a
+//!   client sending below its rate, held back by retries or its in-flight
+//!   limit, that still meets 429s learns nothing about a rate from them (the server refuses in
+//!   bursts for another reason; the `Retry-After` pause and the halved limit answer that), and
+//!   lowering the rate to what it achieved would ratchet it down burst after burst. The rate
+//!   rises while no 429 lowers it: 1% a second at first, faster the longer it lasts (up to 10%
+//!   a second), so it finds the quota again after a change with few 429s (the bucket's slack
+//!   absorbs a small excess for a long time) and recovers from a low guess within a minute.
+//!   The in-flight limit is kept high enough for that rate.
 //!
 //! Other failures (a 500, a reset) say nothing about load and leave both alone. The state is
 //! the client's, shared by its bulk runs and background delivery: they reach the same server.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -40,10 +49,13 @@ const INITIAL_LIMIT: f64 = 16.0;
 /// least one), so a limit cut early by a noisy round trip regains hundreds within a couple of
 /// seconds on a 50 ms link, while a real queue (a tenth off every round trip) still wins.
 const CONGESTION_AVOIDANCE_STEP: f64 = 0.05;
-/// A round trip this much slower than the fastest seen (plus [`LATENCY_GRACE`]) is queueing.
+/// A smoothed round trip this much slower than the lowest seen (plus [`LATENCY_GRACE`]) is
+/// queueing.
 const LATENCY_TOLERANCE: f64 = 2.0;
 const LATENCY_GRACE: Duration = Duration::from_millis(2);
-/// How often the fastest round trip is forgotten and measured again, so a path that got
+/// Each round trip moves the smoothed one by this share of the difference (TCP's SRTT gain).
+const SMOOTHING: f64 = 0.125;
+/// How often the lowest smoothed round trip is forgotten and measured again, so a path that got
 /// slower for good (a failover to a farther region) does not read as congestion forever.
 const BASELINE_WINDOW: Duration = Duration::from_secs(10);
 /// The fewest requests let through in a burst that a rate is learned from; fewer (a burst
@@ -53,16 +65,28 @@ const MIN_LET_THROUGH: u32 = 10;
 const SETTLE: Duration = Duration::from_millis(50);
 /// The learned rate is this share of what the server let through while refusing.
 const RATE_MARGIN: f64 = 0.95;
-/// The learned rate rises by this factor every [`RATE_STEP`] without a 429: about 1% a second.
-const RATE_RISE: f64 = 1.001;
+/// The learned rate rises every [`RATE_STEP`] while no 429 lowers it: by this share at first
+/// (about 1% a second), one more such share for every [`RATE_RISE_ACCELERATES`] since it was
+/// last lowered, up to [`RATE_RISE_MAX`] (about 10% a second).
+const RATE_RISE: f64 = 0.001;
+const RATE_RISE_ACCELERATES: Duration = Duration::from_secs(10);
+const RATE_RISE_MAX: f64 = 0.01;
 const RATE_STEP: Duration = Duration::from_millis(100);
+/// No learned rate above this: past it, the rate holds nothing back.
+const RATE_CEILING: f64 = 1e6;
+/// A client that sent at least this share of its learned rate was held back by that rate.
+const PACE_BOUND_SHARE: f64 = 0.8;
 
 /// The adaptive state of one client.
 #[derive(Debug)]
 pub(crate) struct Adaptive {
     enabled: bool,
     max: usize,
+    /// Requests in flight: from their first attempt to their result, backoff between
+    /// attempts included (they hold a place under the limit all that time).
     in_flight: AtomicUsize,
+    /// Attempts started.
+    started: AtomicU64,
     state: Mutex<State>,
     /// The learned send rate, once a 429 taught one.
     pacer: Pacer,
@@ -72,6 +96,8 @@ pub(crate) struct Adaptive {
 struct State {
     limit: f64,
     slow_start: bool,
+    /// The smoothed round trip, and the lowest it has been (over the last window, and before).
+    smoothed: Option<Duration>,
     baseline: Option<Duration>,
     window_min: Option<Duration>,
     window_started: Instant,
@@ -79,10 +105,22 @@ struct State {
     last_cut: Instant,
     rate: Option<f64>,
     last_rate_step: Instant,
+    /// When the rate was last set from a burst: its rise speeds up with the time since.
+    rate_lowered: Instant,
     /// The latest burst of 429s, until a rate is learned from it.
     burst: Option<Burst>,
-    /// Successes of requests sent since the last burst's pause ended (`None` before any).
-    since_pause: Option<(Instant, u64)>,
+    /// What happened since the last burst's pause ended (`None` before any).
+    since_pause: Option<SincePause>,
+}
+
+/// The stretch between two bursts of 429s.
+#[derive(Debug, Clone, Copy)]
+struct SincePause {
+    from: Instant,
+    /// Successes of requests sent since `from`.
+    succeeded: u64,
+    /// Attempts started when the stretch began.
+    started: u64,
 }
 
 /// Requests sent while the server's bucket was empty: from the first refused one's send time
@@ -96,6 +134,9 @@ struct Burst {
     learn_at: Instant,
     /// The rate let through since the previous burst's pause, if long enough to tell.
     between: Option<f64>,
+    /// Whether the learned rate was what held the client back in that stretch: it sent at
+    /// least [`PACE_BOUND_SHARE`] of it.
+    pace_bound: bool,
 }
 
 /// The shortest stretch between two bursts that a rate is learned from.
@@ -109,15 +150,18 @@ impl Adaptive {
             enabled,
             max,
             in_flight: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
             state: Mutex::new(State {
                 limit: INITIAL_LIMIT.min(max as f64),
                 slow_start: true,
+                smoothed: None,
                 baseline: None,
                 window_min: None,
                 window_started: now,
                 last_cut: now,
                 rate: None,
                 last_rate_step: now,
+                rate_lowered: now,
                 burst: None,
                 since_pause: None,
             }),
@@ -152,9 +196,15 @@ impl Adaptive {
         }
     }
 
+    /// Marks a request as in flight until the returned guard is dropped.
+    pub fn request(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight { adaptive: self }
+    }
+
     /// Marks an attempt as started; the returned guard's `finish` reports how it ended.
     pub fn start(&self) -> Attempt<'_> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.started.fetch_add(1, Ordering::Relaxed);
         Attempt {
             adaptive: self,
             sent_at: Instant::now(),
@@ -176,10 +226,10 @@ impl Adaptive {
         {
             burst.let_through += 1;
         }
-        if let Some((from, succeeded)) = &mut state.since_pause
-            && sent_at >= *from
+        if let Some(since) = &mut state.since_pause
+            && sent_at >= since.from
         {
-            *succeeded += 1;
+            since.succeeded += 1;
         }
         self.raise_rate(&mut state, now);
         if !fresh && self.queueing(&mut state, round_trip, now) {
@@ -202,30 +252,41 @@ impl Adaptive {
         }
     }
 
-    /// Takes `round_trip` into the fastest seen, and says whether it shows a queue.
+    /// Takes `round_trip` into the smoothed round trip and the lowest of those seen, and says
+    /// whether the smoothed one shows a queue.
     fn queueing(&self, state: &mut State, round_trip: Duration, now: Instant) -> bool {
         if now.duration_since(state.window_started) >= BASELINE_WINDOW {
             state.baseline = state.window_min.or(state.baseline);
             state.window_min = None;
             state.window_started = now;
         }
-        state.window_min = Some(state.window_min.map_or(round_trip, |m| m.min(round_trip)));
-        let baseline = *state.baseline.get_or_insert(round_trip);
-        if round_trip < baseline {
-            state.baseline = Some(round_trip);
+        let smoothed = match state.smoothed {
+            None => round_trip,
+            Some(before) => before.mul_f64(1.0 - SMOOTHING) + round_trip.mul_f64(SMOOTHING),
+        };
+        state.smoothed = Some(smoothed);
+        state.window_min = Some(state.window_min.map_or(smoothed, |m| m.min(smoothed)));
+        let baseline = *state.baseline.get_or_insert(smoothed);
+        if smoothed < baseline {
+            state.baseline = Some(smoothed);
         }
-        round_trip.as_secs_f64()
+        smoothed.as_secs_f64()
             > baseline.as_secs_f64() * LATENCY_TOLERANCE + LATENCY_GRACE.as_secs_f64()
     }
 
-    /// Raises the learned rate for the time passed without a 429.
+    /// Raises the learned rate for the time passed since it was last lowered.
     fn raise_rate(&self, state: &mut State, now: Instant) {
         if let Some(rate) = state.rate
             && now.duration_since(state.last_rate_step) >= RATE_STEP
         {
             let steps =
                 now.duration_since(state.last_rate_step).as_secs_f64() / RATE_STEP.as_secs_f64();
-            let raised = rate * RATE_RISE.powf(steps.floor());
+            // The rise at the middle of the stretch since the last step (it grows with time).
+            let since_lowered = now.duration_since(state.rate_lowered).as_secs_f64()
+                - now.duration_since(state.last_rate_step).as_secs_f64() / 2.0;
+            let rise = (RATE_RISE * (1.0 + since_lowered / RATE_RISE_ACCELERATES.as_secs_f64()))
+                .min(RATE_RISE_MAX);
+            let raised = (rate * (1.0 + rise).powf(steps.floor())).min(RATE_CEILING);
             state.rate = Some(raised);
             state.last_rate_step = now;
             self.pacer.set_rate(Some(raised));
@@ -253,18 +314,35 @@ impl Adaptive {
             .unwrap_or(SETTLE)
             .saturating_mul(2)
             .max(SETTLE);
-        let between = state.since_pause.and_then(|(from, succeeded)| {
-            let elapsed = now.saturating_duration_since(from);
-            (elapsed >= MIN_BETWEEN).then(|| succeeded as f64 / elapsed.as_secs_f64())
+        let between = state.since_pause.and_then(|since| {
+            let elapsed = now.saturating_duration_since(since.from);
+            (elapsed >= MIN_BETWEEN).then(|| since.succeeded as f64 / elapsed.as_secs_f64())
         });
+        // Attempts are counted from when they start, 429s included: what the client sent,
+        // against what its rate allowed.
+        let started = self.started.load(Ordering::Relaxed);
+        let pace_bound = match (state.since_pause, state.rate) {
+            (Some(since), Some(rate)) => {
+                let elapsed = now.saturating_duration_since(since.from);
+                let attempts = started.saturating_sub(since.started) as f64;
+                elapsed >= MIN_BETWEEN
+                    && attempts / elapsed.as_secs_f64() >= rate * PACE_BOUND_SHARE
+            }
+            _ => false,
+        };
         let pause_ends = now + pause.unwrap_or_default();
-        state.since_pause = Some((pause_ends, 0));
+        state.since_pause = Some(SincePause {
+            from: pause_ends,
+            succeeded: 0,
+            started,
+        });
         state.burst = Some(Burst {
             from: sent_at,
             until: now,
             let_through: 0,
             learn_at: pause_ends.max(now + settle),
             between,
+            pace_bound,
         });
     }
 
@@ -278,16 +356,27 @@ impl Adaptive {
             .until
             .saturating_duration_since(burst.from)
             .as_secs_f64();
+        let between = burst.between.filter(|rate| *rate >= 1.0);
         let learned = if burst.let_through >= MIN_LET_THROUGH && span > 0.0 {
+            // The bucket measured while empty.
             f64::from(burst.let_through) / span * RATE_MARGIN
-        } else if let Some(between) = burst.between.filter(|rate| *rate >= 1.0) {
-            between * RATE_MARGIN
         } else {
-            match state.rate {
-                // Too little to measure: step down from what was known.
-                Some(known) => known * 0.9,
+            match (state.rate, between) {
+                (None, Some(between)) => between * RATE_MARGIN,
                 // Nothing known yet: the limit's cut is the only answer for now.
-                None => return,
+                (None, None) => return,
+                // Sending at its rate met 429s: below what got through, or a step down.
+                (Some(known), between) if burst.pace_bound => {
+                    between.map_or(known, |between| between.min(known)) * RATE_MARGIN
+                }
+                // Held back by something else: these 429s say nothing of the rate.
+                (Some(_), _) => {
+                    tracing::debug!(
+                        between = burst.between,
+                        "a burst of 429s while sending below the learned rate; rate kept"
+                    );
+                    return;
+                }
             }
         }
         .max(1.0);
@@ -296,10 +385,12 @@ impl Adaptive {
             let_through = burst.let_through,
             span_ms = span * 1e3,
             between = burst.between,
+            pace_bound = burst.pace_bound,
             "learned a send rate from a burst of 429s"
         );
         state.rate = Some(learned);
         state.last_rate_step = Instant::now();
+        state.rate_lowered = state.last_rate_step;
         self.pacer.set_rate(Some(learned));
         // Enough in flight for that rate at the fastest round trip seen, with room to spare.
         if let Some(baseline) = state.baseline {
@@ -359,11 +450,15 @@ impl Attempt<'_> {
                 Signal::Nothing => {}
             }
         }
-        // Dropping `self` counts the attempt out.
     }
 }
 
-impl Drop for Attempt<'_> {
+/// One request in flight.
+pub(crate) struct InFlight<'a> {
+    adaptive: &'a Adaptive,
+}
+
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.adaptive.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
@@ -379,7 +474,6 @@ mod tests {
         let sent_at = attempt.sent_at;
         // Pretend the attempt took `round_trip`, with the limit fully used.
         adaptive.on_success(sent_at, sent_at + round_trip, adaptive.max, false);
-        drop(attempt);
     }
 
     #[tokio::test(start_paused = true)]
@@ -390,18 +484,49 @@ mod tests {
             answer(&adaptive, Duration::from_millis(50));
         }
         assert_eq!(adaptive.limit(usize::MAX), 32);
-        // Round trips past twice the fastest plus grace: queueing. One cut per round trip.
+        // Round trips past twice the lowest plus grace: queueing, once the smoothed round trip
+        // shows it (the sixth such answer), and one cut per round trip.
         tokio::time::advance(Duration::from_millis(1)).await;
-        answer(&adaptive, Duration::from_millis(150));
-        answer(&adaptive, Duration::from_millis(150));
-        assert_eq!(adaptive.limit(usize::MAX), 28);
-        // Out of slow start, growth is about 5% per round trip's worth of answers: 28.8 + 1.45.
+        for _ in 0..5 {
+            answer(&adaptive, Duration::from_millis(150));
+        }
+        assert_eq!(
+            adaptive.limit(usize::MAX),
+            37,
+            "five slow answers are not a queue yet"
+        );
+        for _ in 0..5 {
+            answer(&adaptive, Duration::from_millis(150));
+        }
+        let cut = adaptive.limit(usize::MAX);
+        assert_eq!(
+            cut, 33,
+            "one cut, at the sixth: 37 * 0.9, then none in that round trip"
+        );
+        // Out of slow start, growth is about 5% per round trip's worth of answers, once the
+        // smoothed round trip is back down (its lag costs one more cut).
         tokio::time::advance(Duration::from_millis(200)).await;
-        for _ in 0..29 {
+        for _ in 0..34 {
             answer(&adaptive, Duration::from_millis(50));
         }
-        assert_eq!(adaptive.limit(usize::MAX), 30);
+        let limit = adaptive.limit(usize::MAX);
+        assert!((31..=33).contains(&limit), "{limit}");
         assert_eq!(adaptive.limit(10), 10, "a run's own concurrency caps it");
+    }
+
+    /// Latency that jitters between 5 and 35 ms, whatever the load, is not a queue: the limit
+    /// keeps growing (each answer alone is often more than twice the fastest).
+    #[tokio::test(start_paused = true)]
+    async fn jitter_is_not_queueing() {
+        let adaptive = Adaptive::new(true, 1000);
+        let mut seed = 0x2545_f491_u64;
+        for _ in 0..3_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let jitter = (seed >> 33) % 31;
+            answer(&adaptive, Duration::from_millis(5 + jitter));
+            tokio::time::advance(Duration::from_micros(100)).await;
+        }
+        assert_eq!(adaptive.limit(usize::MAX), 1000);
     }
 
     /// A client sending 10,000 a second over a 50 ms round trip at a token bucket holding 100
@@ -453,6 +578,87 @@ mod tests {
         );
     }
 
+    /// One attempt through the adaptive state: its pace, then a 1 ms answer (`Ok`) or a 429.
+    async fn send(adaptive: &Adaptive, overloaded: bool) {
+        adaptive.pace().await;
+        let attempt = adaptive.start();
+        let sent_at = attempt.sent_at;
+        let answered = sent_at + Duration::from_millis(1);
+        if overloaded {
+            adaptive.on_overload(sent_at, answered, Some(Duration::from_secs(1)), false);
+        } else {
+            adaptive.on_success(sent_at, answered, 1, false);
+        }
+    }
+
+    fn known_rate(adaptive: &Adaptive, rate: f64) {
+        let mut state = adaptive.lock();
+        state.rate = Some(rate);
+        state.rate_lowered = Instant::now();
+        state.last_rate_step = Instant::now();
+        adaptive.pacer.set_rate(Some(rate));
+    }
+
+    /// A server that refuses in bursts whatever the pace (every 3 s), while the client sends
+    /// below its learned rate, held back by something else (retries, its in-flight limit): the
+    /// rate is kept, not ratcheted down to what the client achieved burst after burst.
+    #[tokio::test(start_paused = true)]
+    async fn bursts_of_429s_below_the_learned_rate_keep_it() {
+        let adaptive = Adaptive::new(true, 1000);
+        known_rate(&adaptive, 1000.0);
+        for _ in 0..20 {
+            for _ in 0..300 {
+                send(&adaptive, false).await;
+                tokio::time::advance(Duration::from_millis(10)).await;
+            }
+            send(&adaptive, true).await;
+            tokio::time::advance(Duration::from_millis(1_100)).await;
+        }
+        let rate = adaptive.lock().rate.unwrap();
+        assert!(rate >= 1000.0, "{rate}");
+    }
+
+    /// The same bursts while the rate is what holds the client back: the rate is lowered (a
+    /// server whose quota went down), to 95% of what got through.
+    #[tokio::test(start_paused = true)]
+    async fn bursts_of_429s_at_the_learned_rate_lower_it() {
+        let adaptive = Adaptive::new(true, 1000);
+        known_rate(&adaptive, 100.0);
+        let mut before = 0.0;
+        for _ in 0..2 {
+            for _ in 0..300 {
+                send(&adaptive, false).await;
+            }
+            before = adaptive.lock().rate.unwrap();
+            send(&adaptive, true).await;
+            tokio::time::advance(Duration::from_millis(1_100)).await;
+        }
+        send(&adaptive, false).await;
+        let rate = adaptive.lock().rate.unwrap();
+        assert!(
+            rate < before * 0.96 && rate > before * 0.85,
+            "{before} -> {rate}"
+        );
+    }
+
+    /// Without 429s the rate rises 1% a second at first, faster the longer it lasts.
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_rises_faster_the_longer_no_429_comes() {
+        let adaptive = Adaptive::new(true, 1000);
+        known_rate(&adaptive, 100.0);
+        let mut after = Vec::new();
+        for _ in 0..6 {
+            for _ in 0..100 {
+                tokio::time::advance(Duration::from_millis(100)).await;
+                answer(&adaptive, Duration::from_millis(1));
+            }
+            after.push(adaptive.lock().rate.unwrap());
+        }
+        // 10 s at 1-2% a second, then 2-3%, ... then 10% a second.
+        assert!((110.0..=118.0).contains(&after[0]), "{after:?}");
+        assert!(after[5] > 1_000.0, "{after:?}");
+    }
+
     /// Answers on new connections carry the handshakes' round trips: they neither cut the
     /// limit nor lower the fastest round trip seen.
     #[tokio::test(start_paused = true)]
@@ -463,7 +669,6 @@ mod tests {
             let attempt = adaptive.start();
             let sent_at = attempt.sent_at;
             adaptive.on_success(sent_at, sent_at + Duration::from_millis(150), 1000, true);
-            drop(attempt);
         }
         assert_eq!(adaptive.limit(usize::MAX), 32, "slow start went on");
         assert_eq!(adaptive.lock().baseline, Some(Duration::from_millis(50)));
@@ -476,7 +681,6 @@ mod tests {
             let attempt = adaptive.start();
             let sent_at = attempt.sent_at;
             adaptive.on_success(sent_at, sent_at + Duration::from_millis(5), 1, false);
-            drop(attempt);
         }
         assert_eq!(adaptive.limit(usize::MAX), 16);
         let fixed = Adaptive::new(false, 64);
