@@ -333,8 +333,9 @@ run() {
     fi
     emu1=$(cpu_ticks "$EMULATOR_PID")
     toxi1=$(cpu_ticks "$TOXI_PID")
-    # `import` exits 3 when rows failed; anything else non-zero is a broken run.
-    if [[ $status -ne 0 && ! ( "$client" == cli && $status -eq 3 ) ]]; then
+    # `import` exits 1 when rows failed (EXIT_ROWS_FAILED); any other non-zero status is a
+    # broken run.
+    if [[ $status -ne 0 && ! ( "$client" == cli && $status -eq 1 ) ]]; then
         die "$client exited $status: $(tail -5 "$WORK/client.err")"
     fi
     if [[ "$client" == cli ]]; then

@@ -640,8 +640,9 @@ enum lr_status lr_config_set_max_retries(struct lr_config *config,
                                          struct lr_error **error);
 
 /**
- * Sets how many requests the bulk calls (given `LR_CLIENT_CONCURRENCY`) and background
- * delivery keep in flight (default 16). 0 is refused by `lr_client_new` (`LR_ERR_CONFIG`).
+ * Sets the most requests the bulk calls (given `LR_CLIENT_CONCURRENCY`) and background
+ * delivery keep in flight (default 1024). Below it, the client finds the server's pace by
+ * itself (adaptive concurrency). 0 is refused by `lr_client_new` (`LR_ERR_CONFIG`).
  *
  * # Safety
  *

@@ -62,6 +62,9 @@ step "C: generated header up to date, C tests (also under valgrind), C and C++ e
 step "Go: go vet, go test -race over the static library"
 ./scripts/test-go.sh
 
+step "fault matrix, reduced: every bulk and background path through toxiproxy and the emulator's faults, checked user by user (full size: FULL=1 tests/faults/run.sh)"
+./tests/faults/run.sh
+
 step "fuzzing: a short run of each cargo-fuzz target (longer: scripts/fuzz.sh, 60 s each)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" FUZZ_JOBS=2 ./scripts/fuzz.sh
 

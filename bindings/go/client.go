@@ -48,8 +48,9 @@ type Config struct {
 	Timeout time.Duration
 	// MaxRetries after the first attempt: 0 means the default (3), negative disables retries.
 	MaxRetries int
-	// Concurrency is how many requests IdentifyMany and background delivery keep in flight
-	// (0: the library's default, 16). A negative value is a *ConfigError.
+	// Concurrency is the most requests IdentifyMany and background delivery keep in flight
+	// (0: the library's default, 1024); below it the client finds the server's pace by itself
+	// (adaptive concurrency). A negative value is a *ConfigError.
 	Concurrency int
 	// AllowInsecureHTTP allows plain http:// to hosts that are not loopback.
 	AllowInsecureHTTP bool

@@ -18,7 +18,8 @@ scripted burst of N answers would wait, whole, for a client that the previous on
     driver.py CONTROL_URL CA_OR_EMPTY OUT.json [--5xx P] [--burst-every S --burst-ms MS]
               [--hang-every S --hang-ms MS]
 
-Runs until SIGTERM, then clears the faults and writes what it pushed to OUT.json.
+Creates OUT.json.ready once its first faults are in place, runs until SIGTERM, then clears the
+faults and writes what it pushed to OUT.json.
 """
 
 import argparse
@@ -127,9 +128,13 @@ def step():
         next_hang = now + args.hang_every
 
 
+ready = False
 while not stopping:
     try:
         step()
+        if not ready:  # the first faults are in place: run.sh starts the client
+            open(args.out + ".ready", "w").close()
+            ready = True
     except OSError as error:  # the control API busy or slow: try again on the next tick
         pushed["control_errors"] += 1
         print(f"driver: {error}", file=sys.stderr)

@@ -50,8 +50,8 @@
 # with emulators and proxies of its own (the full matrix: 1 lane). A watchdog stops a client
 # that gets fewer than STALL_MIN (100) users stored in STALL_SECONDS (60; reduced: 30) while
 # more are to go ("stalled": a failed run, whose stored users are still checked against the
-# input; with STALL_OK=1 it is "STALLED" and does not fail the script, for as long as the
-# adaptive engine's known stall, tests/faults/repro/rate_ratchet.sh, is not fixed);
+# input; with STALL_OK=1 it is "STALLED" and does not fail the script, for looking into a
+# stall without stopping the rest of the matrix);
 # STEP_TIMEOUT bounds every run as well.
 #
 # Environment: FULL, COMBOS, CLIENTS, CLI_USERS / LANG_USERS (the sizes), LANES, TIMEOUT_MS
@@ -337,6 +337,14 @@ run() { # LANE COMBO CLIENT
         python3 "$HERE/driver.py" "$emulator" "$ca" "$run_dir/driver.json" $faults 2>"$run_dir/driver.err" &
         driver_pid=$!
         PIDS+=("$driver_pid")
+        # The client starts once the faults are in place (a fast client may otherwise be
+        # done before the driver's first request).
+        for _ in $(seq 100); do
+            [[ -e "$run_dir/driver.json.ready" ]] && break
+            kill -0 "$driver_pid" 2>/dev/null || die "driver.py ended early: $(cat "$run_dir/driver.err")"
+            sleep 0.1
+        done
+        [[ -e "$run_dir/driver.json.ready" ]] || die "driver.py not ready after 10 s: $(cat "$run_dir/driver.err")"
     fi
     local command=()
     case $client in
@@ -371,7 +379,7 @@ run() { # LANE COMBO CLIENT
         stored=() window=$((STALL_SECONDS / 5))
         while sleep 5 && kill -0 "$client_pid" 2>/dev/null; do
             count=$(control "$emulator" "$ca" GET stats |
-                python3 -c 'import json,sys; print(json.load(sys.stdin)["statuses"].get("200", 0))') || continue
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["statuses"].get("200", 0))' 2>/dev/null) || continue
             stored+=("$count")
             if [[ ${#stored[@]} -gt $window ]]; then
                 earlier=${stored[$((${#stored[@]} - 1 - window))]}
