@@ -89,6 +89,25 @@ pub unsafe extern "C" fn lr_request_from_json(
                     object.insert("user_id".to_owned(), Value::String(user_id.to_owned()));
                     IdentifyRequest::from_json_value(&Value::Object(object))?
                 }
+                // JSON a `Value` cannot hold (nesting past serde_json's limit, a lone
+                // surrogate's escape), which the core reads field by field. The separate id
+                // replaces the document's; an error on the document's own id (which the
+                // separate one makes moot, but which hides what comes after it) is reported on
+                // the whole input, as such JSON was before the core read it field by field.
+                (Some(user_id), Err(not_a_value)) => match IdentifyRequest::from_json_str(json) {
+                    Ok(mut request) => {
+                        request.user_id = user_id.to_owned();
+                        request
+                    }
+                    Err(error) if error.field == "user_id" => {
+                        return Err(ValidationError::malformed(
+                            "input",
+                            format!("not valid JSON: {not_a_value}"),
+                        )
+                        .into());
+                    }
+                    Err(error) => return Err(error.into()),
+                },
                 // Anything else (no separate id, invalid JSON, not an object) is the core's to
                 // judge, with its own messages.
                 _ => IdentifyRequest::from_json_str(json)?,

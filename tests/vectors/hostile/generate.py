@@ -108,16 +108,10 @@ def hc(name: str, category: str, description: str, input: dict, *, config: dict 
     return out
 
 
-# Known core issues: where the core's JSON text reader (IdentifyRequest::from_json_str: the C
-# binding's lr_request_from_json, the CLI's JSON Lines import) answers differently from its JSON
-# value reader, whose answer the expectations are. Runners that send the case as JSON text expect
-# the difference (and fail when it is gone, so the entry is removed once the core is fixed).
-DEEP_TEXT = {"json_text": "the text reader parses the whole input into a serde_json::Value first, so nesting "
-                          "past serde_json's recursion limit (128 levels, the input object and traits "
-                          "included) fails as field 'input' rather than on the field holding it"}
-SURROGATE_TEXT = {"json_text": "the text reader parses the whole input into a serde_json::Value first, which "
-                               "refuses a \\uD800-style lone surrogate escape for the whole document (field "
-                               "'input') rather than on the field holding it"}
+# A known core issue, `known_issue={"json_text": why}` on a case: the core's JSON text reader
+# (IdentifyRequest::from_json_str) answers differently from its JSON value reader, whose answer the
+# expectation is. Runners that send the case as JSON text expect the difference, and fail once it is
+# gone, so that the entry is removed. None is open.
 
 
 # --- the cases ---------------------------------------------------------------------------------
@@ -143,31 +137,31 @@ def deep_nesting() -> list:
         hc("nest-object-depth-2", c, "An object in an object as a trait value is refused, naming the trait.",
            {"user_id": "nest-2", "traits": {"deep": {"a": {"b": 1}}}}),
         hc("nest-array-depth-127", c, "127 nested arrays: just inside serde_json's default recursion limit.",
-           {"user_id": "nest-3", "traits": {"deep": nest("array", 127)}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-3", "traits": {"deep": nest("array", 127)}}),
         hc("nest-array-depth-129", c, "129 nested arrays: just past serde_json's default recursion limit.",
-           {"user_id": "nest-4", "traits": {"deep": nest("array", 129)}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-4", "traits": {"deep": nest("array", 129)}}),
         hc("nest-object-depth-1000", c, "1,000 nested objects: past Python's default recursion limit.",
-           {"user_id": "nest-5", "traits": {"deep": nest("object", 1000)}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-5", "traits": {"deep": nest("object", 1000)}}),
         hc("nest-array-depth-100000", c, "100,000 nested arrays: no recursion anywhere may follow them.",
-           {"user_id": "nest-6", "traits": {"deep": nest("array", 100_000)}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-6", "traits": {"deep": nest("array", 100_000)}}),
         hc("nest-object-depth-100000", c, "100,000 nested objects: no recursion anywhere may follow them.",
-           {"user_id": "nest-7", "traits": {"deep": nest("object", 100_000, "leaf")}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-7", "traits": {"deep": nest("object", 100_000, "leaf")}}),
         hc("nest-deep-among-good-traits", c, "A deep value among valid traits: the error names the bad trait only.",
-           {"user_id": "nest-8", "traits": {"a": "x", "deep": nest("array", 10_000), "z": 1}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-8", "traits": {"a": "x", "deep": nest("array", 10_000), "z": 1}}),
         hc("nest-empty-array-at-depth", c, "Empty arrays nested 1,000 deep hold no value at all, and are still refused.",
-           {"user_id": "nest-9", "traits": {"deep": nest("array", 1000, [])}}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-9", "traits": {"deep": nest("array", 1000, [])}}),
         hc("nest-as-name", c, "A name that is 10,000 nested arrays is a wrong type: name, Malformed request.",
-           {"user_id": "nest-10", "name": nest("array", 10_000)}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-10", "name": nest("array", 10_000)}),
         hc("nest-as-email", c, "An email that is 10,000 nested objects is a wrong type.",
-           {"user_id": "nest-11", "email": nest("object", 10_000)}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-11", "email": nest("object", 10_000)}),
         hc("nest-as-user-id", c, "A user id that is 10,000 nested objects is a wrong type.",
-           {"user_id": nest("object", 10_000, "u")}, known_issue=DEEP_TEXT),
+           {"user_id": nest("object", 10_000, "u")}),
         hc("nest-as-timestamp", c, "A timestamp that is 1,000 nested arrays is a wrong type.",
-           {"user_id": "nest-13", "timestamp": nest("array", 1000, 1700000000000)}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-13", "timestamp": nest("array", 1000, 1700000000000)}),
         hc("nest-as-traits", c, "Traits given as 10,000 nested arrays instead of an object.",
-           {"user_id": "nest-14", "traits": nest("array", 10_000)}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-14", "traits": nest("array", 10_000)}),
         hc("nest-in-unset", c, "An unset list whose entry is 10,000 nested arrays.",
-           {"user_id": "nest-15", "unset": [nest("array", 10_000, "plan")]}, known_issue=DEEP_TEXT),
+           {"user_id": "nest-15", "unset": [nest("array", 10_000, "plan")]}),
     ]
 
 
@@ -294,25 +288,25 @@ def lone_surrogates() -> list:
     note = "Malformed request on the field holding it: UTF-8 cannot encode a lone surrogate, so nothing is sent."
     return [
         hc("surrogate-user-id-high", c, f"A user id that is a lone high surrogate. {note}",
-           {"user_id": utf16(0xD800)}, known_issue=SURROGATE_TEXT),
+           {"user_id": utf16(0xD800)}),
         hc("surrogate-user-id-low-inside", c, f"A lone low surrogate inside a user id. {note}",
-           {"user_id": utf16(0x61, 0xDC00, 0x62)}, known_issue=SURROGATE_TEXT),
+           {"user_id": utf16(0x61, 0xDC00, 0x62)}),
         hc("surrogate-name-high", c, f"A lone high surrogate in a name. {note}",
-           {"user_id": "sur-1", "name": utf16(0x41, 0xD83D)}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-1", "name": utf16(0x41, 0xD83D)}),
         hc("surrogate-name-reversed-pair", c, f"A low surrogate before a high one is two lone surrogates. {note}",
-           {"user_id": "sur-2", "name": utf16(0xDE00, 0xD83D)}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-2", "name": utf16(0xDE00, 0xD83D)}),
         hc("surrogate-email-low", c, f"A lone low surrogate in an email. {note}",
-           {"user_id": "sur-3", "email": utf16(0xDFFF, 0x40, 0x78)}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-3", "email": utf16(0xDFFF, 0x40, 0x78)}),
         hc("surrogate-trait-key", c, f"A lone surrogate in a trait key: the field is 'traits'. {note}",
-           {"user_id": "sur-4", "traits": {"$entries": [[utf16(0x6B, 0xD800), "v"]]}}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-4", "traits": {"$entries": [[utf16(0x6B, 0xD800), "v"]]}}),
         hc("surrogate-trait-value", c, f"A lone surrogate in a trait value names the trait. {note}",
-           {"user_id": "sur-5", "traits": {"plan": utf16(0x70, 0xDBFF)}}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-5", "traits": {"plan": utf16(0x70, 0xDBFF)}}),
         hc("surrogate-unset-key", c, f"A lone surrogate in a name to unset: the field is 'traits'. {note}",
-           {"user_id": "sur-6", "unset": [utf16(0xDC00)]}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-6", "unset": [utf16(0xDC00)]}),
         hc("surrogate-pair-is-fine", c, "A proper surrogate pair is one character (U+1F600) and is sent.",
            {"user_id": "sur-7", "name": utf16(0xD83D, 0xDE00)}),
         hc("surrogate-in-huge-name", c, f"A lone surrogate at the end of a 1,000-character name. {note}",
-           {"user_id": "sur-8", "name": concat(rep("n", 1000), utf16(0xD800))}, known_issue=SURROGATE_TEXT),
+           {"user_id": "sur-8", "name": concat(rep("n", 1000), utf16(0xD800))}),
     ]
 
 

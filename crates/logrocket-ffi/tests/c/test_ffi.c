@@ -541,6 +541,25 @@ static void test_field_by_field(const lr_emulator *emu) {
     lr_user_free(user);
     lr_request_free(request);
     request = NULL;
+    /* ... also in JSON nested past serde_json's limit (a repeated key's last value counts) */
+    char deep[1024] = "{\"user_id\": \"ignored\", \"traits\": {\"n\": ";
+    for (int i = 0; i < 200; i++) strcat(deep, "[");
+    for (int i = 0; i < 200; i++) strcat(deep, "]");
+    strcat(deep, ", \"n\": 2}}");
+    CHECK(lr_request_from_json("from-arg", deep, &request, NULL) == LR_OK, "from deep json");
+    CHECK(lr_client_identify(client, request, &user, NULL) == LR_OK, "identify deep json");
+    CHECK(same(lr_user_id(user), "from-arg") && same(lr_user_trait_value(user, 0), "2"), "%s",
+          lr_user_json(user));
+    lr_user_free(user);
+    lr_request_free(request);
+    request = NULL;
+    /* a lone surrogate's escape is refused on the field holding it */
+    status = lr_request_from_json("u", "{\"name\": \"\\ud800\"}", &request, &error);
+    CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "name"), "lone surrogate");
+    lr_error_free(error);
+    status = lr_request_from_json(NULL, "{\"user_id\": \"u\", \"traits\": {\"k\": \"\\udc00\"}}", &request, &error);
+    CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "traits.k"), "lone surrogate trait");
+    lr_error_free(error);
     status = lr_request_from_json("u", "{\"trait\": {}}", &request, &error);
     CHECK(status == LR_ERR_VALIDATION && same(lr_error_field(error), "trait"), "unknown key");
     lr_error_free(error);

@@ -217,6 +217,13 @@ mod tests {
         r#"{"user_id": "u"} trailing"#,
         r#"{"user_id": "u""#,
         r#"{"user_id": "raw	tab"}"#,
+        // JSON a `Value` cannot hold, which the general reader reads field by field.
+        r#"{"user_id": "u\ud800"}"#,
+        r#"{"user_id": "u", "name": "\udc00"}"#,
+        r#"{"user_id": "u", "traits": {"k\ud800": 1}}"#,
+        r#"{"user_id": "u", "traits": {"plan": "\ud83d"}}"#,
+        r#"{"user_id": "u", "unset": ["\udfff"]}"#,
+        r#"{"user_id": "u", "traits": {"t": 1e400}}"#,
     ];
 
     #[test]
