@@ -193,14 +193,21 @@ impl Client {
         let mut url = self.inner.users_url.clone();
         url.set_path(&path);
         let mut retry = 0;
-        // In flight from here to the result, backoff included: the adaptive limit counts it.
-        let _in_flight = self.inner.adaptive.request();
         loop {
-            self.inner.pause.wait().await;
-            if let Some(pacer) = &self.inner.pacer {
-                pacer.wait().await;
+            // Any pause in force, then this attempt's slots (the configured rate's, the learned
+            // one's). A pause that began while it waited for a slot (a 429 to another request)
+            // holds it too, then it takes new slots: requests queued for slots must not go out
+            // into a server that just said 429.
+            loop {
+                self.inner.pause.wait().await;
+                if let Some(pacer) = &self.inner.pacer {
+                    pacer.wait().await;
+                }
+                self.inner.adaptive.pace().await;
+                if !self.inner.pause.in_force() {
+                    break;
+                }
             }
-            self.inner.adaptive.pace().await;
             let attempt_started = self.inner.adaptive.start();
             let attempt = tokio::time::timeout(
                 config.timeout,
@@ -236,6 +243,8 @@ impl Client {
                 // Shared: every request of this client waits it out, not just this one.
                 Some(wait) => self.inner.pause.pause_for(wait),
                 None => {
+                    // In flight while it sleeps: it holds a place under the adaptive limit.
+                    let _backing_off = self.inner.adaptive.backing_off();
                     tokio::time::sleep(backoff(retry, config.initial_backoff, config.max_backoff))
                         .await
                 }

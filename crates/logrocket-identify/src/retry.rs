@@ -59,6 +59,14 @@ impl SharedPause {
         }
     }
 
+    /// Whether a pause is in force now.
+    pub fn in_force(&self) -> bool {
+        self.until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|deadline| deadline > Instant::now())
+    }
+
     /// Waits until any pause in force has passed.
     pub async fn wait(&self) {
         loop {

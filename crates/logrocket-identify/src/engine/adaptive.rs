@@ -3,11 +3,11 @@
 //!
 //! - **In flight.** The limit starts small and doubles every round trip while answers come
 //!   back fast and without a 429 (slow start, as TCP does), then grows by about 5% per round
-//!   trip (at least one). Round trips are smoothed (an average over the last eight or so, as
-//!   TCP's SRTT), so a link whose latency jitters is not read as a queue. A smoothed round trip
-//!   much longer than the lowest smoothed one seen (twice as long, plus 2 ms of grace for a
-//!   noisy loopback) means requests now wait in a queue at the server: the limit shrinks by a
-//!   tenth. An answer on a connection opened for it says nothing about
+//!   trip (at least one). Round trips are smoothed as TCP does (SRTT, and RTTVAR, their mean
+//!   deviation). A smoothed round trip longer than the lowest smoothed one seen by 30%, plus
+//!   twice the variation (a link whose latency jitters is not a queue) and 2 ms of grace for a
+//!   noisy loopback, means requests now wait in a queue at the server (or a proxy): the limit
+//!   shrinks by a tenth. An answer on a connection opened for it says nothing about
 //!   the server (its round trip includes the TCP, TLS and proxy handshakes), and slow start
 //!   opens many: those round trips are left out. A 429 or an attempt that timed out halves it. Each cut happens
 //!   at most once per round trip (only answers to requests sent after the last cut count), so
@@ -26,9 +26,10 @@
 //!   limit, that still meets 429s learns nothing about a rate from them (the server refuses in
 //!   bursts for another reason; the `Retry-After` pause and the halved limit answer that), and
 //!   lowering the rate to what it achieved would ratchet it down burst after burst. The rate
-//!   rises while no 429 lowers it: 1% a second at first, faster the longer it lasts (up to 10%
-//!   a second), so it finds the quota again after a change with few 429s (the bucket's slack
-//!   absorbs a small excess for a long time) and recovers from a low guess within a minute.
+//!   rises while no 429 lowers it: 1% a second for 30 s, then faster the longer it lasts (up to
+//!   10% a second), so it finds the quota again after a change with few 429s (the bucket's
+//!   slack absorbs a small excess for a long time) and recovers from a low guess in a minute
+//!   or two.
 //!   The in-flight limit is kept high enough for that rate.
 //!
 //! Other failures (a 500, a reset) say nothing about load and leave both alone. The state is
@@ -49,12 +50,16 @@ const INITIAL_LIMIT: f64 = 16.0;
 /// least one), so a limit cut early by a noisy round trip regains hundreds within a couple of
 /// seconds on a 50 ms link, while a real queue (a tenth off every round trip) still wins.
 const CONGESTION_AVOIDANCE_STEP: f64 = 0.05;
-/// A smoothed round trip this much slower than the lowest seen (plus [`LATENCY_GRACE`]) is
-/// queueing.
-const LATENCY_TOLERANCE: f64 = 2.0;
+/// A smoothed round trip this much slower than the lowest seen, plus [`JITTER_ALLOWANCE`]
+/// times its variation (so a path that jitters is not read as a queue; as TCP's timeout
+/// allows for it) and [`LATENCY_GRACE`], is queueing.
+const LATENCY_TOLERANCE: f64 = 1.3;
+const JITTER_ALLOWANCE: f64 = 2.0;
 const LATENCY_GRACE: Duration = Duration::from_millis(2);
-/// Each round trip moves the smoothed one by this share of the difference (TCP's SRTT gain).
+/// Each round trip moves the smoothed one by this share of the difference, and the variation
+/// (the mean deviation) by [`VARIATION_GAIN`] (TCP's SRTT and RTTVAR gains).
 const SMOOTHING: f64 = 0.125;
+const VARIATION_GAIN: f64 = 0.25;
 /// How often the lowest smoothed round trip is forgotten and measured again, so a path that got
 /// slower for good (a failover to a farther region) does not read as congestion forever.
 const BASELINE_WINDOW: Duration = Duration::from_secs(10);
@@ -66,9 +71,12 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// The learned rate is this share of what the server let through while refusing.
 const RATE_MARGIN: f64 = 0.95;
 /// The learned rate rises every [`RATE_STEP`] while no 429 lowers it: by this share at first
-/// (about 1% a second), one more such share for every [`RATE_RISE_ACCELERATES`] since it was
-/// last lowered, up to [`RATE_RISE_MAX`] (about 10% a second).
+/// (about 1% a second) for [`RATE_RISE_STEADY`] after it was last lowered, then one more such
+/// share for every [`RATE_RISE_ACCELERATES`], up to [`RATE_RISE_MAX`] (about 10% a second).
+/// A server whose quota holds lowers it again well within the steady stretch (the bucket's
+/// stock runs out), so the fast rise only serves a rate learned far too low.
 const RATE_RISE: f64 = 0.001;
+const RATE_RISE_STEADY: Duration = Duration::from_secs(30);
 const RATE_RISE_ACCELERATES: Duration = Duration::from_secs(10);
 const RATE_RISE_MAX: f64 = 0.01;
 const RATE_STEP: Duration = Duration::from_millis(100);
@@ -82,8 +90,10 @@ const PACE_BOUND_SHARE: f64 = 0.8;
 pub(crate) struct Adaptive {
     enabled: bool,
     max: usize,
-    /// Requests in flight: from their first attempt to their result, backoff between
-    /// attempts included (they hold a place under the limit all that time).
+    /// Requests in flight: attempts on the wire, and requests sleeping in backoff between
+    /// attempts (they hold a place under the limit all that time). Not those waiting for a
+    /// slot of the learned rate: counted, they would grow the limit while the rate holds the
+    /// client back.
     in_flight: AtomicUsize,
     /// Attempts started.
     started: AtomicU64,
@@ -96,10 +106,11 @@ pub(crate) struct Adaptive {
 struct State {
     limit: f64,
     slow_start: bool,
-    /// The smoothed round trip, and the lowest it has been (over the last window, and before).
-    smoothed: Option<Duration>,
-    baseline: Option<Duration>,
-    window_min: Option<Duration>,
+    /// The smoothed round trip and its variation, and the lowest smoothed round trip (over
+    /// the last window, and before), in seconds.
+    smoothed: Option<Smoothed>,
+    baseline: Option<f64>,
+    window_min: Option<f64>,
     window_started: Instant,
     /// Answers to requests sent before this instant do not cut the limit again.
     last_cut: Instant,
@@ -111,6 +122,13 @@ struct State {
     burst: Option<Burst>,
     /// What happened since the last burst's pause ended (`None` before any).
     since_pause: Option<SincePause>,
+}
+
+/// A smoothed round trip and its variation (mean deviation), in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Smoothed {
+    round_trip: f64,
+    variation: f64,
 }
 
 /// The stretch between two bursts of 429s.
@@ -196,8 +214,8 @@ impl Adaptive {
         }
     }
 
-    /// Marks a request as in flight until the returned guard is dropped.
-    pub fn request(&self) -> InFlight<'_> {
+    /// Marks a request as in flight, sleeping in backoff, until the guard is dropped.
+    pub fn backing_off(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight { adaptive: self }
     }
@@ -205,7 +223,9 @@ impl Adaptive {
     /// Marks an attempt as started; the returned guard's `finish` reports how it ended.
     pub fn start(&self) -> Attempt<'_> {
         self.started.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         Attempt {
+            _in_flight: InFlight { adaptive: self },
             adaptive: self,
             sent_at: Instant::now(),
         }
@@ -252,26 +272,41 @@ impl Adaptive {
         }
     }
 
-    /// Takes `round_trip` into the smoothed round trip and the lowest of those seen, and says
-    /// whether the smoothed one shows a queue.
+    /// Takes `round_trip` into the smoothed round trip and its variation, and the lowest
+    /// smoothed round trip seen, and says whether the smoothed one shows a queue.
     fn queueing(&self, state: &mut State, round_trip: Duration, now: Instant) -> bool {
         if now.duration_since(state.window_started) >= BASELINE_WINDOW {
             state.baseline = state.window_min.or(state.baseline);
             state.window_min = None;
             state.window_started = now;
         }
+        let sample = round_trip.as_secs_f64();
         let smoothed = match state.smoothed {
-            None => round_trip,
-            Some(before) => before.mul_f64(1.0 - SMOOTHING) + round_trip.mul_f64(SMOOTHING),
+            // As TCP starts: the variation half the first round trip.
+            None => Smoothed {
+                round_trip: sample,
+                variation: sample / 2.0,
+            },
+            Some(before) => Smoothed {
+                round_trip: before.round_trip * (1.0 - SMOOTHING) + sample * SMOOTHING,
+                variation: before.variation * (1.0 - VARIATION_GAIN)
+                    + (before.round_trip - sample).abs() * VARIATION_GAIN,
+            },
         };
         state.smoothed = Some(smoothed);
-        state.window_min = Some(state.window_min.map_or(smoothed, |m| m.min(smoothed)));
-        let baseline = *state.baseline.get_or_insert(smoothed);
-        if smoothed < baseline {
-            state.baseline = Some(smoothed);
-        }
-        smoothed.as_secs_f64()
-            > baseline.as_secs_f64() * LATENCY_TOLERANCE + LATENCY_GRACE.as_secs_f64()
+        state.window_min = Some(
+            state
+                .window_min
+                .map_or(smoothed.round_trip, |m| m.min(smoothed.round_trip)),
+        );
+        let baseline = state
+            .baseline
+            .map_or(smoothed.round_trip, |b| b.min(smoothed.round_trip));
+        state.baseline = Some(baseline);
+        smoothed.round_trip
+            > baseline * LATENCY_TOLERANCE
+                + smoothed.variation * JITTER_ALLOWANCE
+                + LATENCY_GRACE.as_secs_f64()
     }
 
     /// Raises the learned rate for the time passed since it was last lowered.
@@ -284,7 +319,8 @@ impl Adaptive {
             // The rise at the middle of the stretch since the last step (it grows with time).
             let since_lowered = now.duration_since(state.rate_lowered).as_secs_f64()
                 - now.duration_since(state.last_rate_step).as_secs_f64() / 2.0;
-            let rise = (RATE_RISE * (1.0 + since_lowered / RATE_RISE_ACCELERATES.as_secs_f64()))
+            let accelerating = (since_lowered - RATE_RISE_STEADY.as_secs_f64()).max(0.0);
+            let rise = (RATE_RISE * (1.0 + accelerating / RATE_RISE_ACCELERATES.as_secs_f64()))
                 .min(RATE_RISE_MAX);
             let raised = (rate * (1.0 + rise).powf(steps.floor())).min(RATE_CEILING);
             state.rate = Some(raised);
@@ -311,7 +347,7 @@ impl Adaptive {
         // server asked for one) is longer, and nothing is sent during it anyway.
         let settle = state
             .baseline
-            .unwrap_or(SETTLE)
+            .map_or(SETTLE, Duration::from_secs_f64)
             .saturating_mul(2)
             .max(SETTLE);
         let between = state.since_pause.and_then(|since| {
@@ -394,7 +430,7 @@ impl Adaptive {
         self.pacer.set_rate(Some(learned));
         // Enough in flight for that rate at the fastest round trip seen, with room to spare.
         if let Some(baseline) = state.baseline {
-            let needed = learned * baseline.as_secs_f64() * 2.0;
+            let needed = learned * baseline * 2.0;
             state.limit = state.limit.max(needed.min(self.max as f64));
         }
     }
@@ -428,6 +464,8 @@ pub(crate) enum Signal {
 
 /// One attempt in flight.
 pub(crate) struct Attempt<'a> {
+    /// Counts the attempt out when dropped.
+    _in_flight: InFlight<'a>,
     adaptive: &'a Adaptive,
     sent_at: Instant,
 }
@@ -453,7 +491,7 @@ impl Attempt<'_> {
     }
 }
 
-/// One request in flight.
+/// One request in flight (an attempt, or a backoff).
 pub(crate) struct InFlight<'a> {
     adaptive: &'a Adaptive,
 }
@@ -484,33 +522,41 @@ mod tests {
             answer(&adaptive, Duration::from_millis(50));
         }
         assert_eq!(adaptive.limit(usize::MAX), 32);
-        // Round trips past twice the lowest plus grace: queueing, once the smoothed round trip
-        // shows it (the sixth such answer), and one cut per round trip.
+        // Round trips three times the lowest: queueing, once the smoothed round trip has moved
+        // and its variation settled (a step in latency first reads as jitter). One cut per round
+        // trip: every answer after it belongs to the same round trip.
         tokio::time::advance(Duration::from_millis(1)).await;
-        for _ in 0..5 {
+        let mut limits = Vec::new();
+        for _ in 0..30 {
             answer(&adaptive, Duration::from_millis(150));
+            limits.push(adaptive.limit(usize::MAX));
         }
-        assert_eq!(
-            adaptive.limit(usize::MAX),
-            37,
-            "five slow answers are not a queue yet"
+        let cut_at = limits.windows(2).position(|w| w[1] < w[0]).unwrap() + 1;
+        assert!((5..=20).contains(&cut_at), "{limits:?}");
+        let before = limits[cut_at - 1];
+        assert_eq!(limits[cut_at], before * 9 / 10, "{limits:?}");
+        assert!(
+            limits[cut_at..].iter().all(|&l| l == limits[cut_at]),
+            "{limits:?}"
         );
-        for _ in 0..5 {
-            answer(&adaptive, Duration::from_millis(150));
-        }
-        let cut = adaptive.limit(usize::MAX);
-        assert_eq!(
-            cut, 33,
-            "one cut, at the sixth: 37 * 0.9, then none in that round trip"
-        );
-        // Out of slow start, growth is about 5% per round trip's worth of answers, once the
-        // smoothed round trip is back down (its lag costs one more cut).
+        // Out of slow start, growth is about 5% per round trip's worth of answers (at most one
+        // more cut while the smoothed round trip comes back down).
+        let cut = limits[cut_at];
         tokio::time::advance(Duration::from_millis(200)).await;
-        for _ in 0..34 {
+        let mut after = Vec::new();
+        for _ in 0..200 {
             answer(&adaptive, Duration::from_millis(50));
+            after.push(adaptive.limit(usize::MAX));
         }
-        let limit = adaptive.limit(usize::MAX);
-        assert!((31..=33).contains(&limit), "{limit}");
+        assert!(
+            after[0] == cut || after[0] == cut * 9 / 10,
+            "{cut} -> {after:?}"
+        );
+        let last = *after.last().unwrap();
+        assert!(
+            (after[0] + 9..=after[0] + 11).contains(&last),
+            "{cut} -> {after:?}"
+        );
         assert_eq!(adaptive.limit(10), 10, "a run's own concurrency caps it");
     }
 
@@ -647,16 +693,17 @@ mod tests {
         let adaptive = Adaptive::new(true, 1000);
         known_rate(&adaptive, 100.0);
         let mut after = Vec::new();
-        for _ in 0..6 {
+        for _ in 0..12 {
             for _ in 0..100 {
                 tokio::time::advance(Duration::from_millis(100)).await;
                 answer(&adaptive, Duration::from_millis(1));
             }
             after.push(adaptive.lock().rate.unwrap());
         }
-        // 10 s at 1-2% a second, then 2-3%, ... then 10% a second.
-        assert!((110.0..=118.0).contains(&after[0]), "{after:?}");
-        assert!(after[5] > 1_000.0, "{after:?}");
+        // 30 s at 1% a second, then 1-2%, 2-3%, ... up to 10% a second.
+        assert!((109.0..=112.0).contains(&after[0]), "{after:?}");
+        assert!((132.0..=138.0).contains(&after[2]), "{after:?}");
+        assert!(after[11] > 1_000.0, "{after:?}");
     }
 
     /// Answers on new connections carry the handshakes' round trips: they neither cut the
@@ -671,7 +718,8 @@ mod tests {
             adaptive.on_success(sent_at, sent_at + Duration::from_millis(150), 1000, true);
         }
         assert_eq!(adaptive.limit(usize::MAX), 32, "slow start went on");
-        assert_eq!(adaptive.lock().baseline, Some(Duration::from_millis(50)));
+        let baseline = adaptive.lock().baseline.unwrap();
+        assert!((baseline - 0.05).abs() < 1e-9, "{baseline}");
     }
 
     #[tokio::test(start_paused = true)]
