@@ -9,7 +9,12 @@
 #    CPython the wheel claims (3.9 when one is found, else python3; PY_WHEEL_PYTHON overrides)
 #    under a PATH without cargo or rustc, from no index: pip can only unpack it. From a directory
 #    outside the source tree, pytest runs bindings/python/tests and examples/python against the
-#    installed package (the suite's conftest fails if it was imported from anywhere else). The
+#    installed package (the suite's conftest fails if it was imported from anywhere else). That
+#    venv also gets pyspark 4 (and py4j) for the Spark tests (tests/test_spark.py and
+#    examples/spark, local mode: they need java, and skip without it): pyspark is published as
+#    an sdist only, so a wheel of it is built once into the wheelhouse (a 430 MB download) and
+#    installed from there like the rest. They read their rejects back with the `logrocket` CLI,
+#    built here (debug, as `cargo test` builds it) and named by LOGROCKET_CLI. The
 #    same wheel file then goes into a fresh venv of the default python3, when that is another
 #    version, for a few quick tests; and mypy --strict checks the typed files against the
 #    installed stubs.
@@ -95,11 +100,14 @@ fi
 scratch="$work/run"
 rm -rf "$scratch" && mkdir -p "$scratch"
 
-# `install_wheel PYTHON VENV`: a fresh venv of PYTHON with the wheel and pytest, installed
-# without Rust and from no index (a wheelhouse of pip and pytest for that Python is fetched
-# once), and checks the package imports from there.
+# `install_wheel PYTHON VENV [EXTRA...]`: a fresh venv of PYTHON with the wheel, pytest and the
+# EXTRA requirements (only "pyspark" is known), installed without Rust and from no index (a
+# wheelhouse of pip, pytest and the extras for that Python is fetched once), and checks the
+# package imports from there.
 install_wheel() {
     local python="$1" venv_dir="$2" version wheelhouse pip_wheel location
+    shift 2
+    local extras=("$@")
     version="$(minor_version "$python")"
     wheelhouse="$work/wheelhouse-$version"
     if ! compgen -G "$wheelhouse/pytest-*.whl" >/dev/null || ! compgen -G "$wheelhouse/pip-*.whl" >/dev/null; then
@@ -110,6 +118,17 @@ install_wheel() {
         rm -rf "$work/wheelhouse-venv"
     fi
     pip_wheel="$(compgen -G "$wheelhouse/pip-*.whl" | sort -V | tail -n 1)"
+    if [[ " ${extras[*]} " == *" pyspark "* ]] && { ! compgen -G "$wheelhouse/pyspark-4.*.whl" >/dev/null \
+        || ! compgen -G "$wheelhouse/py4j-*.whl" >/dev/null; }; then
+        # pyspark has no wheel on the index, only an sdist (pure Python): build its wheel once
+        # (pip's build isolation fetches setuptools for that), py4j's comes as it is.
+        log "building a pyspark 4 wheel into $wheelhouse (once)"
+        rm -rf "$work/wheelhouse-venv"
+        "$python" -m venv --without-pip "$work/wheelhouse-venv"
+        "$work/wheelhouse-venv/bin/python" "$pip_wheel/pip" wheel --quiet \
+            --wheel-dir "$wheelhouse" "pyspark>=4,<5"
+        rm -rf "$work/wheelhouse-venv"
+    fi
 
     log "installing $(basename "$wheel") into a fresh Python $version venv, cargo and rustc off PATH"
     rm -rf "$venv_dir"
@@ -117,7 +136,7 @@ install_wheel() {
     # pip runs from its wheel (quicker than ensurepip); --no-index and --only-binary: nothing to
     # fetch or build, only wheels to unpack.
     without_rust "$venv_dir" "$venv_dir/bin/python" "$pip_wheel/pip" install --quiet --no-index \
-        --only-binary :all: --find-links "$wheelhouse" "$wheel" pytest
+        --only-binary :all: --find-links "$wheelhouse" "$wheel" pytest ${extras[@]+"${extras[@]}"}
     location="$(cd "$scratch" && without_rust "$venv_dir" "$venv_dir/bin/python" -c \
         'import logrocket_identify as lr; print(lr.__file__)')"
     if [[ "$location" != "$venv_dir/"* ]]; then
@@ -136,12 +155,17 @@ run_pytest() {
 }
 quick_tests=("$root/bindings/python/tests/test_version.py" "$root/bindings/python/tests/test_inputs.py")
 
-# The whole suite on the oldest CPython the wheel claims.
+# The whole suite on the oldest CPython the wheel claims, the Spark tests included.
 oldest="$(oldest_python)"
 fresh="$root/target/py-wheel-venv"
-install_wheel "$oldest" "$fresh"
+install_wheel "$oldest" "$fresh" pyspark
+# The Spark tests feed their rejects back to `logrocket import`: the CLI, as `cargo test` builds
+# it (nothing to do after it), built before Rust leaves the PATH.
+log "the logrocket CLI for the Spark tests (cargo build -p logrocket-cli)"
+cargo build --quiet --locked -p logrocket-cli
+export LOGROCKET_CLI="$CARGO_TARGET_DIR/debug/logrocket"
 log "pytest against the installed wheel"
-run_pytest "$fresh" "$root/bindings/python/tests" "$root/examples/python" "$@"
+run_pytest "$fresh" "$root/bindings/python/tests" "$root/examples/python" "$root/examples/spark" "$@"
 
 # The same file on the default python3 too, when it is another version: quick tests only.
 if [[ "$(minor_version python3)" != "$(minor_version "$oldest")" ]]; then
@@ -152,7 +176,7 @@ fi
 log "mypy --strict against the installed wheel's stubs"
 (cd "$scratch" && "$py" -m mypy --strict --python-executable "$fresh/bin/python" \
     --cache-dir "$work/mypy-cache" \
-    "$root/examples/python" "$root/bindings/python/tests/typed_usage.py")
+    "$root/examples/python" "$root/examples/spark" "$root/bindings/python/tests/typed_usage.py")
 
 # 3. The sdist, from source.
 stamp_dir="$work/sdist-ok"
