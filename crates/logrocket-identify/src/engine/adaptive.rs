@@ -17,19 +17,21 @@
 //!   empty, then says 429. So 429s also set a send rate. From the first refused request's
 //!   send time to the moment its 429 arrives, the bucket was empty: what the server let
 //!   through of the requests sent in that stretch is what it refills. Once their answers are
-//!   in (when the `Retry-After` pause ends) the client sends at 95% of that rate. When that
-//!   stretch is too short to measure (microseconds on a loopback), the rate is what the server
-//!   let through between the previous burst's pause and this one (an overestimate by the
-//!   bucket's stock, still a bound that saves 429s). Once a rate is known, that fallback lowers
-//!   it only when the rate was what held the client back (it sent at 80% of it or more): a
-//!   client sending below its rate, held back by retries or its in-flight
-//!   limit, that still meets 429s learns nothing about a rate from them (the server refuses in
-//!   bursts for another reason; the `Retry-After` pause and the halved limit answer that), and
-//!   lowering the rate to what it achieved would ratchet it down burst after burst. The rate
-//!   rises while no 429 lowers it: 1% a second for 30 s, then faster the longer it lasts (up to
-//!   10% a second), so it finds the quota again after a change with few 429s (the bucket's
-//!   slack absorbs a small excess for a long time) and recovers from a low guess in a minute
-//!   or two.
+//!   in (when the `Retry-After` pause ends) the client sends at 95% of that rate. A burst in
+//!   which many were sent and (next to) none let through is no bucket (a bucket lets its refill
+//!   through): a server refusing everything for a while, which the `Retry-After` pause and the
+//!   halved limit answer; the rate is left alone. When the stretch is too short to tell
+//!   (microseconds on a loopback), the rate is what the server let through between the
+//!   previous burst's pause and this one (an overestimate by the bucket's stock, still a bound
+//!   that saves 429s). Once a rate is known, that fallback lowers it only when the rate was
+//!   what held the client back (it sent at 80% of it or more), and only while lowering works:
+//!   against a bucket a lower rate makes the stock last longer, so the next burst comes later;
+//!   when it came no later (under 1.25 times the stretch before the last lowering) the bursts
+//!   come whatever the rate, and lowering it again would ratchet it down burst after burst, so
+//!   it is kept. The rate rises while no 429 lowers it: 1% a second for 30 s, then faster the
+//!   longer it lasts (up to 10% a second), so it finds the quota again after a change with few
+//!   429s (the bucket's slack absorbs a small excess for a long time) and recovers from a low
+//!   guess in a minute or two.
 //!   The in-flight limit is kept high enough for that rate.
 //!
 //! Other failures (a 500, a reset) say nothing about load and leave both alone. The state is
@@ -118,6 +120,9 @@ struct State {
     last_rate_step: Instant,
     /// When the rate was last set from a burst: its rise speeds up with the time since.
     rate_lowered: Instant,
+    /// The stretch between bursts before the rate was last lowered by what got through in it
+    /// (`None` when the last rate came otherwise).
+    lowered_after: Option<Duration>,
     /// The latest burst of 429s, until a rate is learned from it.
     burst: Option<Burst>,
     /// What happened since the last burst's pause ended (`None` before any).
@@ -147,11 +152,15 @@ struct SincePause {
 struct Burst {
     from: Instant,
     until: Instant,
+    /// Requests sent from `from` to `until` that were answered, and that were refused.
     let_through: u32,
+    refused: u32,
     /// When its answers are all in.
     learn_at: Instant,
-    /// The rate let through since the previous burst's pause, if long enough to tell.
+    /// The rate let through since the previous burst's pause, if long enough to tell, and
+    /// how long that stretch lasted.
     between: Option<f64>,
+    stretch: Option<Duration>,
     /// Whether the learned rate was what held the client back in that stretch: it sent at
     /// least [`PACE_BOUND_SHARE`] of it.
     pace_bound: bool,
@@ -159,6 +168,13 @@ struct Burst {
 
 /// The shortest stretch between two bursts that a rate is learned from.
 const MIN_BETWEEN: Duration = Duration::from_millis(500);
+/// A burst in which the server let through less than one in this many of the requests sent
+/// is not a rate limit (a bucket lets its refill through): the server refused everything.
+const REFUSED_EVERYTHING: u32 = 50;
+/// Against a bucket, a lower rate makes the stretch until the next burst longer (the stock
+/// lasts longer); after a lowering that did not make it at least this much longer, the bursts
+/// come whatever the rate, and the rate is not lowered again.
+const STRETCH_GROWTH: f64 = 1.25;
 
 impl Adaptive {
     /// `max`: the configured concurrency. Disabled: always `max`, and no learned rate.
@@ -180,6 +196,7 @@ impl Adaptive {
                 rate: None,
                 last_rate_step: now,
                 rate_lowered: now,
+                lowered_after: None,
                 burst: None,
                 since_pause: None,
             }),
@@ -340,7 +357,13 @@ impl Adaptive {
         // A burst is measured from a request that went out on an open connection: one that
         // opened its own spent round trips on handshakes, so its start time says little about
         // when it reached the server.
-        if fresh || state.burst.is_some() {
+        if let Some(burst) = &mut state.burst {
+            if !fresh && (burst.from..burst.until).contains(&sent_at) {
+                burst.refused += 1;
+            }
+            return;
+        }
+        if fresh {
             return;
         }
         // The rest of the burst's answers arrive within a round trip or two; the pause (if the
@@ -350,10 +373,14 @@ impl Adaptive {
             .map_or(SETTLE, Duration::from_secs_f64)
             .saturating_mul(2)
             .max(SETTLE);
-        let between = state.since_pause.and_then(|since| {
-            let elapsed = now.saturating_duration_since(since.from);
-            (elapsed >= MIN_BETWEEN).then(|| since.succeeded as f64 / elapsed.as_secs_f64())
-        });
+        let stretch = state
+            .since_pause
+            .map(|since| now.saturating_duration_since(since.from))
+            .filter(|elapsed| *elapsed >= MIN_BETWEEN);
+        let between = state
+            .since_pause
+            .zip(stretch)
+            .map(|(since, elapsed)| since.succeeded as f64 / elapsed.as_secs_f64());
         // Attempts are counted from when they start, 429s included: what the client sent,
         // against what its rate allowed.
         let started = self.started.load(Ordering::Relaxed);
@@ -376,8 +403,10 @@ impl Adaptive {
             from: sent_at,
             until: now,
             let_through: 0,
+            refused: 1,
             learn_at: pause_ends.max(now + settle),
             between,
+            stretch,
             pace_bound,
         });
     }
@@ -393,32 +422,53 @@ impl Adaptive {
             .saturating_duration_since(burst.from)
             .as_secs_f64();
         let between = burst.between.filter(|rate| *rate >= 1.0);
+        let sent = burst.let_through + burst.refused;
+        let kept = |why: &str| {
+            tracing::debug!(
+                let_through = burst.let_through,
+                refused = burst.refused,
+                between = burst.between,
+                "a burst of 429s that says nothing of a rate ({why}); rate kept"
+            );
+        };
+        let mut lowered_after = None;
         let learned = if burst.let_through >= MIN_LET_THROUGH && span > 0.0 {
             // The bucket measured while empty.
             f64::from(burst.let_through) / span * RATE_MARGIN
+        } else if sent >= MIN_LET_THROUGH && burst.let_through * REFUSED_EVERYTHING < sent {
+            // Enough sent while refused to tell, and (next to) nothing let through.
+            return kept("the server refused everything");
         } else {
+            lowered_after = burst.stretch;
             match (state.rate, between) {
                 (None, Some(between)) => between * RATE_MARGIN,
                 // Nothing known yet: the limit's cut is the only answer for now.
                 (None, None) => return,
+                (Some(_), _)
+                    if state.lowered_after.zip(burst.stretch).is_some_and(
+                        |(before, stretch)| {
+                            stretch.as_secs_f64() < before.as_secs_f64() * STRETCH_GROWTH
+                        },
+                    ) =>
+                {
+                    // Measured against the stretch before that lowering until bursts come
+                    // less often (or a burst measures the bucket).
+                    return kept("the last lowering did not make the bursts less frequent");
+                }
                 // Sending at its rate met 429s: below what got through, or a step down.
                 (Some(known), between) if burst.pace_bound => {
                     between.map_or(known, |between| between.min(known)) * RATE_MARGIN
                 }
-                // Held back by something else: these 429s say nothing of the rate.
-                (Some(_), _) => {
-                    tracing::debug!(
-                        between = burst.between,
-                        "a burst of 429s while sending below the learned rate; rate kept"
-                    );
-                    return;
-                }
+                // Held back by something else.
+                (Some(_), _) => return kept("sending below the learned rate"),
             }
         }
         .max(1.0);
+        state.lowered_after = lowered_after;
         tracing::debug!(
             rate = learned,
             let_through = burst.let_through,
+            refused = burst.refused,
             span_ms = span * 1e3,
             between = burst.between,
             pace_bound = burst.pace_bound,
@@ -685,6 +735,40 @@ mod tests {
             rate < before * 0.96 && rate > before * 0.85,
             "{before} -> {rate}"
         );
+    }
+
+    /// A server refusing every request for a while (shedding load) whatever the pace, while
+    /// the rate holds the client back: the bursts keep coming as often after a lowering as
+    /// before, so the rate is not lowered again and holds instead of ratcheting down.
+    #[tokio::test(start_paused = true)]
+    async fn periodic_bursts_at_the_learned_rate_do_not_ratchet_it_down() {
+        let adaptive = Adaptive::new(true, 1000);
+        known_rate(&adaptive, 100.0);
+        for _ in 0..30 {
+            for _ in 0..200 {
+                send(&adaptive, false).await;
+            }
+            send(&adaptive, true).await;
+            tokio::time::advance(Duration::from_millis(1_100)).await;
+        }
+        send(&adaptive, false).await;
+        let rate = adaptive.lock().rate.unwrap();
+        assert!(rate >= 90.0, "{rate}");
+    }
+
+    /// Many requests refused in a burst and none let through: not a bucket (which lets its
+    /// refill through), so no rate is learned from it.
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_that_lets_nothing_through_teaches_no_rate() {
+        let adaptive = Adaptive::new(true, 1000);
+        let start = Instant::now();
+        for i in 0..50_u64 {
+            let sent_at = start + Duration::from_millis(i);
+            adaptive.on_overload(sent_at, sent_at + Duration::from_millis(30), None, false);
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        adaptive.pace().await;
+        assert!(adaptive.lock().rate.is_none());
     }
 
     /// Without 429s the rate rises 1% a second at first, faster the longer it lasts.
