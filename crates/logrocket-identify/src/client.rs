@@ -243,7 +243,7 @@ impl Client {
                 // Shared: every request of this client waits it out, not just this one.
                 Some(wait) => self.inner.pause.pause_for(wait),
                 None => {
-                    // In flight while it sleeps: it holds a place under the adaptive limit.
+                    // Not under the adaptive limit while it sleeps: it puts no load on the server.
                     let _backing_off = self.inner.adaptive.backing_off();
                     tokio::time::sleep(backoff(retry, config.initial_backoff, config.max_backoff))
                         .await
@@ -257,6 +257,12 @@ impl Client {
     /// How many requests the engine may keep in flight now: the adaptive limit, at most `cap`.
     pub(crate) fn in_flight_limit(&self, cap: usize) -> usize {
         self.inner.adaptive.limit(cap)
+    }
+
+    /// Resolves when `in_flight_limit` may have grown without an answer (a request began to
+    /// back off).
+    pub(crate) async fn in_flight_limit_may_have_grown(&self) {
+        self.inner.adaptive.may_have_grown().await;
     }
 
     /// Background delivery, if it was started.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -134,6 +135,15 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reading the input:", err)
 		os.Exit(1)
+	}
+	// FAULTS_DEBUG=1: the library's debug log on stderr (the adaptive engine's decisions), for
+	// looking into a run.
+	if os.Getenv("FAULTS_DEBUG") == "1" {
+		handler := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		if err := logrocket.SetLogger(slog.New(handler)); err != nil {
+			fmt.Fprintln(os.Stderr, "SetLogger:", err)
+			os.Exit(1)
+		}
 	}
 	timeout := time.Duration(envInt("FAULTS_TIMEOUT_MS")) * time.Millisecond
 	var mu sync.Mutex

@@ -92,11 +92,13 @@ const PACE_BOUND_SHARE: f64 = 0.8;
 pub(crate) struct Adaptive {
     enabled: bool,
     max: usize,
-    /// Requests in flight: attempts on the wire, and requests sleeping in backoff between
-    /// attempts (they hold a place under the limit all that time). Not those waiting for a
-    /// slot of the learned rate: counted, they would grow the limit while the rate holds the
-    /// client back.
+    /// Attempts on the wire. Not requests waiting for a slot of the learned rate (counted,
+    /// they would grow the limit while the rate holds the client back), nor those sleeping in
+    /// backoff (`backing_off`, allowed on top of the limit).
     in_flight: AtomicUsize,
+    backing_off: AtomicUsize,
+    /// Told when a request begins to back off (the limit, backoff included, grew).
+    grown: tokio::sync::Notify,
     /// Attempts started.
     started: AtomicU64,
     state: Mutex<State>,
@@ -184,6 +186,8 @@ impl Adaptive {
             enabled,
             max,
             in_flight: AtomicUsize::new(0),
+            backing_off: AtomicUsize::new(0),
+            grown: tokio::sync::Notify::new(),
             started: AtomicU64::new(0),
             state: Mutex::new(State {
                 limit: INITIAL_LIMIT.min(max as f64),
@@ -205,12 +209,24 @@ impl Adaptive {
     }
 
     /// How many requests may be in flight now, at most `cap` (a bulk run's own concurrency).
+    ///
+    /// Requests sleeping in backoff come on top: the limit is about load on the server, and
+    /// a request waiting to retry puts none there. Were they counted, a limit cut small (a
+    /// few timeouts) would be held whole by requests waiting out long backoffs, and with no
+    /// answers coming it could never grow again.
     pub fn limit(&self, cap: usize) -> usize {
         if !self.enabled {
             return cap;
         }
-        let limit = self.lock().limit as usize;
-        limit.clamp(1, self.max).min(cap)
+        let limit = (self.lock().limit as usize).clamp(1, self.max);
+        let backing_off = self.backing_off.load(Ordering::Relaxed);
+        limit.saturating_add(backing_off).min(cap)
+    }
+
+    /// Resolves when the limit may have grown because a request began to back off: a sender
+    /// waiting for a place under the limit looks again.
+    pub async fn may_have_grown(&self) {
+        self.grown.notified().await;
     }
 
     /// Waits for the learned rate's next slot, if 429s taught one (learning it first when
@@ -231,10 +247,13 @@ impl Adaptive {
         }
     }
 
-    /// Marks a request as in flight, sleeping in backoff, until the guard is dropped.
-    pub fn backing_off(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight { adaptive: self }
+    /// Marks a request as sleeping in backoff until the guard is dropped.
+    pub fn backing_off(&self) -> BackingOff<'_> {
+        self.backing_off.fetch_add(1, Ordering::Relaxed);
+        if self.enabled {
+            self.grown.notify_one();
+        }
+        BackingOff { adaptive: self }
     }
 
     /// Marks an attempt as started; the returned guard's `finish` reports how it ended.
@@ -541,7 +560,18 @@ impl Attempt<'_> {
     }
 }
 
-/// One request in flight (an attempt, or a backoff).
+/// One request sleeping in backoff.
+pub(crate) struct BackingOff<'a> {
+    adaptive: &'a Adaptive,
+}
+
+impl Drop for BackingOff<'_> {
+    fn drop(&mut self) {
+        self.adaptive.backing_off.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One attempt on the wire.
 pub(crate) struct InFlight<'a> {
     adaptive: &'a Adaptive,
 }
@@ -804,6 +834,18 @@ mod tests {
         assert_eq!(adaptive.limit(usize::MAX), 32, "slow start went on");
         let baseline = adaptive.lock().baseline.unwrap();
         assert!((baseline - 0.05).abs() < 1e-9, "{baseline}");
+    }
+
+    /// Requests waiting out a backoff put no load on the server: they come on top of the
+    /// limit (within the run's own concurrency), so a small limit is never held whole by them.
+    #[test]
+    fn requests_in_backoff_come_on_top_of_the_limit() {
+        let adaptive = Adaptive::new(true, 1000);
+        let waiting: Vec<_> = (0..3).map(|_| adaptive.backing_off()).collect();
+        assert_eq!(adaptive.limit(usize::MAX), 19);
+        assert_eq!(adaptive.limit(17), 17);
+        drop(waiting);
+        assert_eq!(adaptive.limit(usize::MAX), 16);
     }
 
     #[tokio::test(start_paused = true)]

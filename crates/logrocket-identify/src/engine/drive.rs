@@ -62,6 +62,8 @@ pub(crate) async fn drive<P, F>(
                 }
             }
             () = queue.work_arrived(), if sending.len() < limit => {}
+            // A request began to back off: room for another under the adaptive limit.
+            () = client.in_flight_limit_may_have_grown() => {}
         }
     }
 }
