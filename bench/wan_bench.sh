@@ -21,8 +21,7 @@
 # CONCURRENCIES (empty: no fixed rows), CLIENTS, PY_VENV (target/py-venv), NO_README=1 to leave
 # README.md alone, TRACE=0 to skip polling the emulator's stats once a second during each run (the answers per
 # second column, and the per-second series printed while running).
-# toxiproxy is `toxiproxy-server` on PATH, else ~/go/bin/server, else installed there with
-# `go install github.com/Shopify/toxiproxy/v2/cmd/server@latest`.
+# toxiproxy is found (or installed with `go install`) by scripts/toxiproxy.sh.
 # Everything stays on 127.0.0.1 and every run sends a finite number of requests.
 set -euo pipefail
 
@@ -88,20 +87,8 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 command -v curl >/dev/null || die "curl is needed"
 
-TOXI=$(command -v toxiproxy-server || true)
-GOBIN_DIR=$(go env GOBIN 2>/dev/null || true)
-[[ -n "$GOBIN_DIR" ]] || GOBIN_DIR="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
-if [[ -z "$TOXI" && -x "$GOBIN_DIR/server" ]]; then TOXI="$GOBIN_DIR/server"; fi
-if [[ -z "$TOXI" ]]; then
-    command -v go >/dev/null || die "toxiproxy is missing and there is no go to install it"
-    say "installing toxiproxy (go install github.com/Shopify/toxiproxy/v2/cmd/server@latest)"
-    timeout 900 go install github.com/Shopify/toxiproxy/v2/cmd/server@latest
-    TOXI="$GOBIN_DIR/server"
-    [[ -x "$TOXI" ]] || die "no toxiproxy server at $TOXI after go install"
-fi
-# `go install` leaves `-version` saying "git"; the module version is in the binary's build info.
-TOXI_VERSION=$(go version -m "$TOXI" 2>/dev/null | awk '$1 == "mod" {print $3; exit}' || true)
-[[ -n "$TOXI_VERSION" ]] || TOXI_VERSION=$("$TOXI" -version 2>/dev/null | awk '{print $NF; exit}' || true)
+TOXI=$("$ROOT/scripts/toxiproxy.sh")
+TOXI_VERSION=$("$ROOT/scripts/toxiproxy.sh" --version)
 
 say "building the release binary"
 (cd "$ROOT" && cargo build --release -p logrocket-cli)

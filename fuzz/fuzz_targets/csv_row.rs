@@ -18,13 +18,13 @@ mod failure;
 #[allow(dead_code)]
 mod rows;
 
-use std::io::{BufReader, Cursor, Read};
-use std::sync::Arc;
+use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
 use logrocket_identify::{Error, IdentifyRequest, PreparedRequest};
 use serde_json::json;
 
+use cli::InputFormat;
 use rows::{RowInput, RowSource};
 
 /// At most this many rows per input: a row's checks cost far more than reading it.
@@ -80,31 +80,16 @@ fn outcome(request: &Result<PreparedRequest, Error>) -> Result<String, String> {
         .map_err(|error| format!("{error} / {error:?}"))
 }
 
-/// The CSV reader as `RowSource::open` makes it, over bytes instead of a file.
+/// The CSV reader `RowSource::open` makes, over bytes instead of a file (`None`: a header it
+/// refuses).
 fn csv_source(data: &[u8]) -> Option<RowSource> {
-    let input: Box<dyn Read + Send> = Box::new(Cursor::new(data.to_vec()));
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let header: Arc<[String]> = reader
-        .headers()
-        .ok()?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    // `open` refuses a header without user_id.
-    if !header.iter().any(|h| h == "user_id") {
-        return None;
-    }
-    Some(RowSource::Csv { reader, header })
+    RowSource::from_reader(Box::new(Cursor::new(data.to_vec())), InputFormat::Csv).ok()
 }
 
-/// The JSON Lines reader as `RowSource::open` makes it, over bytes instead of a file.
+/// The JSON Lines reader `RowSource::open` makes, over bytes instead of a file.
 fn jsonl_source(data: Vec<u8>) -> RowSource {
-    let input: Box<dyn Read + Send> = Box::new(Cursor::new(data));
-    RowSource::Jsonl {
-        reader: BufReader::with_capacity(1 << 16, input),
-        line: 0,
+    match RowSource::from_reader(Box::new(Cursor::new(data)), InputFormat::Jsonl) {
+        Ok(source) => source,
+        Err(_) => unreachable!("a JSON Lines source has no header to refuse"),
     }
 }

@@ -57,10 +57,9 @@
 # Environment: FULL, COMBOS, CLIENTS, CLI_USERS / LANG_USERS (the sizes), LANES, TIMEOUT_MS
 # (2000), RETRIES (10), HANG_MS (3000), STALL_SECONDS, STALL_MIN, STEP_TIMEOUT, PY_VENV
 # (default: target/py-wheel-venv, where scripts/test-python.sh installs the wheel it built,
-# else target/py-venv), C_PREFIX (the C library as scripts/install-c.sh installs it; default
-# target/c-prefix, installed there when missing), KEEP=1 keeps the work directory. toxiproxy:
-# `toxiproxy-server` on PATH, else ~/go/bin/server, else installed there with
-# `go install github.com/Shopify/toxiproxy/v2/cmd/server@latest`. Everything stays on
+# else target/py-venv), C_PREFIX (where scripts/install-c.sh installs the C library, on every run;
+# default target/c-prefix), KEEP=1 keeps the work directory. toxiproxy:
+# as scripts/toxiproxy.sh finds it (installing it with `go install` when missing). Everything stays on
 # 127.0.0.1. Exits 1 when any run fails its check.
 set -euo pipefail
 
@@ -138,17 +137,8 @@ started_all=$SECONDS
 # --- tools and clients -------------------------------------------------------------------------
 
 command -v curl >/dev/null || die "curl is needed"
-TOXI=$(command -v toxiproxy-server || true)
-GOBIN_DIR=$(go env GOBIN 2>/dev/null || true)
-[[ -n "$GOBIN_DIR" ]] || GOBIN_DIR="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
-if [[ -z "$TOXI" && -x "$GOBIN_DIR/server" ]]; then TOXI="$GOBIN_DIR/server"; fi
-if [[ -z "$TOXI" ]]; then
-    say "installing toxiproxy (go install github.com/Shopify/toxiproxy/v2/cmd/server@latest)"
-    timeout 900 go install github.com/Shopify/toxiproxy/v2/cmd/server@latest
-    TOXI="$GOBIN_DIR/server"
-    [[ -x "$TOXI" ]] || die "no toxiproxy server at $TOXI after go install"
-fi
-TOXI_VERSION=$(go version -m "$TOXI" 2>/dev/null | awk '$1 == "mod" {print $3; exit}' || true)
+TOXI=$("$ROOT/scripts/toxiproxy.sh")
+TOXI_VERSION=$("$ROOT/scripts/toxiproxy.sh" --version)
 
 have() { [[ " $CLIENTS " == *" $1 "* ]]; }
 have_any() {
@@ -183,10 +173,10 @@ if have_any node-bulk node-enqueue && ! compgen -G "$NODE_PKG/*.node" >/dev/null
 fi
 if have_any go-bulk go-enqueue c-bulk; then
     C_PREFIX=${C_PREFIX:-$CARGO_TARGET_DIR/c-prefix}
-    if [[ ! -e "$C_PREFIX/lib/pkgconfig/logrocket-identify-static.pc" ]]; then
-        say "installing the C library into $C_PREFIX (scripts/install-c.sh)"
-        "$ROOT/scripts/install-c.sh" --prefix "$C_PREFIX" >/dev/null
-    fi
+    # Every time (under a second once built): a library installed before the core changed
+    # would test the old engine.
+    say "installing the C library into $C_PREFIX (scripts/install-c.sh)"
+    "$ROOT/scripts/install-c.sh" --prefix "$C_PREFIX" >/dev/null
     # As scripts/test-go.sh: pkg-config finds the static library (`#cgo pkg-config:
     # logrocket-identify-static` in bindings/go).
     export PKG_CONFIG_PATH="$C_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"

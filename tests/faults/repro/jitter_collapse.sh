@@ -11,8 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 (cd "$ROOT" && cargo build --quiet --release --locked -p logrocket-cli)
 BIN="$CARGO_TARGET_DIR/release/logrocket"
-TOXI=$(command -v toxiproxy-server || echo "$(go env GOPATH)/bin/server")
-[[ -x "$TOXI" ]] || { echo "toxiproxy is needed (tests/faults/run.sh installs it)" >&2; exit 1; }
+TOXI=$("$ROOT/scripts/toxiproxy.sh")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/logrocket-jitter.XXXXXX")
 EMU_PID="" TOXI_PID=""
 cleanup() {

@@ -81,6 +81,11 @@ impl RowSource {
                     .map_err(|e| CliError::io(&format!("cannot open {}", path.display()), e))?,
             )
         };
+        Self::from_reader(input, format)
+    }
+
+    /// The rows of `input`, read as `format` (a CSV's header is read and checked here).
+    pub fn from_reader(input: Box<dyn Read + Send>, format: InputFormat) -> Result<Self, CliError> {
         match format {
             InputFormat::Jsonl => Ok(RowSource::Jsonl {
                 reader: BufReader::with_capacity(1 << 16, input),
