@@ -125,6 +125,39 @@ async fn one_retry_after_pauses_the_whole_client() {
     first.await.unwrap().unwrap();
 }
 
+/// Requests already queued for a slot of the client's rate when a 429 pauses the client wait
+/// the pause out too, rather than going out into it when their slot comes.
+#[tokio::test]
+async fn requests_waiting_for_a_rate_slot_also_wait_out_a_pause() {
+    let emulator = emulator();
+    emulator.state().push_faults(vec![Fault {
+        status: Some(429),
+        retry_after: Some("2".into()),
+        ..Fault::default()
+    }]);
+    // 10 a second: after the first, the others' slots come 100 ms apart, all inside the pause.
+    let client = builder(&emulator).rate_limit(10.0).build().unwrap();
+    let sending = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .identify_many(
+                    futures::stream::iter((0..8).map(|i| IdentifyRequest::new(format!("u{i}")))),
+                    Some(8),
+                )
+                .await
+        }
+    });
+    while attempts(&emulator) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Well inside the 2 s pause, past every queued slot (at most 700 ms after the first).
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(attempts(&emulator), 1, "requests went out during the pause");
+    let report = sending.await.unwrap().unwrap();
+    assert_eq!(report.succeeded, 8);
+}
+
 #[tokio::test]
 async fn a_dropped_connection_is_retried() {
     let emulator = emulator();
