@@ -125,6 +125,14 @@ typedef enum lr_when_full {
 } lr_when_full;
 
 /**
+ * A bulk run fed in pieces: `lr_client_bulk_start`, then `lr_bulk_run_push_json` as often as
+ * needed, then `lr_bulk_run_finish` for the report; `lr_bulk_run_free` in every case. Opaque.
+ * Pushes come from one thread at a time; `lr_bulk_run_abort` may come from any thread, also
+ * while another is blocked in a push or in finish.
+ */
+typedef struct lr_bulk_run lr_bulk_run;
+
+/**
  * A one-way switch: once fired, every call watching it returns `LR_ERR_CANCELED` at once and
  * abandons what it had in flight. Opaque; safe to fire from any thread, while calls watch it.
  */
@@ -410,6 +418,90 @@ const char *lr_report_failure_user_id(const struct lr_report *report, size_t i);
  * `report` is `NULL` or a live report; the error lives as long as the report.
  */
 const struct lr_error *lr_report_failure_error(const struct lr_report *report, size_t i);
+
+/**
+ * Starts a bulk run on `client`'s connection pool with at most `concurrency` requests in flight
+ * (`LR_CLIENT_CONCURRENCY`: the client's setting; 0 gives `LR_ERR_CONFIG`), and returns at once
+ * with the run in `*out` (owned by the caller, freed with `lr_bulk_run_free`). Requests go out
+ * from the first push on, on the client's own threads.
+ *
+ * `cancel` may be `NULL`. Otherwise, once it is fired, the run sends nothing more and abandons
+ * its requests in flight (some users may already be stored): a push or finish under way or to
+ * come returns `LR_ERR_CANCELED`. The run keeps its own reference to the switch, so `cancel`
+ * may be freed at any time after this call.
+ *
+ * # Safety
+ *
+ * `client` is a live client that outlives the run; `cancel` is `NULL` or a live switch; `out`
+ * is valid for writing one pointer; `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_client_bulk_start(const struct lr_client *client,
+                                    size_t concurrency,
+                                    const struct lr_cancel *cancel,
+                                    struct lr_bulk_run **out,
+                                    struct lr_error **error);
+
+/**
+ * Adds the users of a piece of JSON Lines to the run, in the form and with the rules of
+ * `lr_client_identify_many_json` (a line that cannot be read is a failure with its index and
+ * reason, never skipped). Each piece holds whole lines: a final `\n` is optional, and a line is
+ * never continued in the next piece. Indices run on across pieces: the first line of a piece
+ * comes after the last line of the one before.
+ *
+ * Blocks while the run holds as many waiting inputs as its concurrency (so memory stays at
+ * about one piece), and returns once every line is queued, before it is sent. After
+ * `lr_bulk_run_finish` or `lr_bulk_run_abort` it fails with `LR_ERR_CLOSED`, and after the
+ * run's `cancel` fired with `LR_ERR_CANCELED` (lines queued before that may have been sent).
+ * The buffer is only read, and only during the call.
+ *
+ * # Safety
+ *
+ * `bulk` is a live run not pushed to by another thread at the same time; `json_lines` points to
+ * `len` readable bytes not modified during the call (or is `NULL` with `len` 0); `error` is
+ * `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_bulk_run_push_json(struct lr_bulk_run *bulk,
+                                     const char *json_lines,
+                                     size_t len,
+                                     struct lr_error **error);
+
+/**
+ * Ends the run's input, waits until every input pushed has its outcome, and puts the report in
+ * `*report` (owned by the caller, freed with `lr_report_free`): the counts and every failure
+ * with its index, user id and error, sorted by index. The status is `LR_OK` when the run
+ * completed, even if some inputs failed; `LR_ERR_CANCELED` when its `cancel` fired, and
+ * `LR_ERR_CLOSED` when it was aborted or finished already (no report then). Free the run
+ * afterwards with `lr_bulk_run_free`.
+ *
+ * # Safety
+ *
+ * `bulk` is a live run, not pushed to during the call; `report` is valid for writing one
+ * pointer; `error` is `NULL` or valid for writing one pointer.
+ */
+enum lr_status lr_bulk_run_finish(struct lr_bulk_run *bulk,
+                                  struct lr_report **report,
+                                  struct lr_error **error);
+
+/**
+ * Ends the run now: nothing more is sent, requests in flight are abandoned (some users may
+ * already be stored), and a push or finish blocked in another thread returns `LR_ERR_CLOSED`.
+ * Safe from any thread while the run is live; `NULL` does nothing.
+ *
+ * # Safety
+ *
+ * `bulk` is `NULL` or a live run.
+ */
+void lr_bulk_run_abort(const struct lr_bulk_run *bulk);
+
+/**
+ * Frees a run, aborting it first if it has not finished. `NULL` does nothing.
+ *
+ * # Safety
+ *
+ * `bulk` is `NULL` or a run from `lr_client_bulk_start` not freed yet, that no other thread is
+ * using.
+ */
+void lr_bulk_run_free(struct lr_bulk_run *bulk);
 
 /**
  * Makes an unfired switch in `*out`, owned by the caller and freed with `lr_cancel_free` once

@@ -38,23 +38,23 @@ func (c *Client) IdentifyMany(ctx context.Context, inputs []Input) (*Report, err
 }
 
 // bulkChunk is how many inputs cross to the library per call: written as JSON Lines into one
-// buffer, reused from chunk to chunk, and handed over in a single cgo call
-// (lr_client_identify_many_json), which reads each line straight into a request while it
-// sends. Large enough that the per-call costs (the crossing, and the last few requests of a
-// chunk finishing before the next starts) are spread thin; small enough that the buffer stays
-// under half a megabyte for inputs of about a hundred bytes.
+// buffer, reused from chunk to chunk, and pushed into the run in a single cgo call
+// (lr_bulk_run_push_json), which reads each line straight into a request. Every chunk feeds
+// the same run, so requests flow on from one chunk into the next (one adaptive limit, no wait
+// for a chunk's slowest request), and the buffer stays under half a megabyte for inputs of
+// about a hundred bytes.
 const bulkChunk = 4096
 
-// batch is one chunk of inputs as JSON Lines, and the input index of each line.
+// batch is one chunk of inputs as JSON Lines.
 type batch struct {
-	lines     []byte
-	positions []int
+	lines []byte
 }
 
-// fill writes inputs[start:] up to bulkChunk of them into the batch; inputs that cannot be
-// written (strings that are not UTF-8) go to the report's failures instead.
-func (b *batch) fill(inputs []Input, start int, report *Report) {
-	b.lines, b.positions = b.lines[:0], b.positions[:0]
+// fill writes inputs[start:] up to bulkChunk of them into the batch, appending the input index
+// of each line written to positions; inputs that cannot be written (strings that are not UTF-8)
+// go to the report's failures instead.
+func (b *batch) fill(inputs []Input, start int, positions []int, report *Report) []int {
+	b.lines = b.lines[:0]
 	for i := start; i < min(start+bulkChunk, len(inputs)); i++ {
 		mark := len(b.lines)
 		var err error
@@ -64,8 +64,9 @@ func (b *batch) fill(inputs []Input, start int, report *Report) {
 			continue
 		}
 		b.lines = append(b.lines, '\n')
-		b.positions = append(b.positions, i)
+		positions = append(positions, i)
 	}
+	return positions
 }
 
 func (c *Client) identifyMany(inputs []Input, cancel *C.lr_cancel) (*Report, error) {
@@ -74,43 +75,43 @@ func (c *Client) identifyMany(inputs []Input, cancel *C.lr_cancel) (*Report, err
 	if c.handle == nil {
 		return nil, ErrClosed
 	}
+	var run *C.lr_bulk_run
+	var cerr *C.lr_error
+	if status := C.lr_client_bulk_start(c.handle, C.LR_CLIENT_CONCURRENCY, cancel, &run, &cerr); status != C.LR_OK {
+		return nil, takeError(C.lr_status(status), cerr)
+	}
+	defer C.lr_bulk_run_free(run)
 	report := &Report{Total: len(inputs)}
+	// The input index of each line pushed: the run numbers lines across every chunk.
+	positions := make([]int, 0, len(inputs))
 	var b batch
 	for start := 0; start < len(inputs); start += bulkChunk {
-		b.fill(inputs, start, report)
-		if err := c.send(&b, inputs, report, cancel); err != nil {
-			return nil, err
+		positions = b.fill(inputs, start, positions, report)
+		if len(b.lines) == 0 {
+			continue
+		}
+		// The library reads the buffer only during the call, so it may read Go memory (which
+		// holds no Go pointers) rather than a C copy.
+		lines := (*C.char)(unsafe.Pointer(unsafe.SliceData(b.lines)))
+		if status := C.lr_bulk_run_push_json(run, lines, C.size_t(len(b.lines)), &cerr); status != C.LR_OK {
+			return nil, takeError(C.lr_status(status), cerr)
 		}
 	}
-	sort.Slice(report.Failures, func(a, b int) bool { return report.Failures[a].Index < report.Failures[b].Index })
-	return report, nil
-}
-
-// send sends one batch through the library's bulk call and adds its outcome to the report.
-func (c *Client) send(b *batch, inputs []Input, report *Report, cancel *C.lr_cancel) error {
-	if len(b.positions) == 0 {
-		return nil
-	}
 	var out *C.lr_report
-	var cerr *C.lr_error
-	// The library reads the buffer only during the call, so it may read Go memory (which holds
-	// no Go pointers) rather than a C copy.
-	lines := (*C.char)(unsafe.Pointer(unsafe.SliceData(b.lines)))
-	status := C.lr_client_identify_many_json_cancellable(c.handle, lines, C.size_t(len(b.lines)),
-		C.LR_CLIENT_CONCURRENCY, cancel, &out, &cerr)
-	if status != C.LR_OK {
-		return takeError(C.lr_status(status), cerr)
+	if status := C.lr_bulk_run_finish(run, &out, &cerr); status != C.LR_OK {
+		return nil, takeError(C.lr_status(status), cerr)
 	}
 	defer C.lr_report_free(out)
-	report.Succeeded += int(C.lr_report_succeeded(out))
+	report.Succeeded = int(C.lr_report_succeeded(out))
 	for i := C.size_t(0); i < C.lr_report_failure_count(out); i++ {
 		cerror := C.lr_report_failure_error(out, i)
-		index := b.positions[int(C.lr_report_failure_index(out, i))]
+		index := positions[int(C.lr_report_failure_index(out, i))]
 		report.Failures = append(report.Failures, Failure{
 			Index:  index,
 			UserID: inputs[index].UserID,
 			Err:    fromC(C.lr_status(C.lr_error_status(cerror)), cerror),
 		})
 	}
-	return nil
+	sort.Slice(report.Failures, func(a, b int) bool { return report.Failures[a].Index < report.Failures[b].Index })
+	return report, nil
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"math/big"
 	"net"
+	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -348,6 +350,45 @@ func TestIdentifyManyAcrossChunks(t *testing.T) {
 	}
 	if n := emulator.requestCount(); n != count-len(wantField) {
 		t.Errorf("%d requests", n)
+	}
+}
+
+// One run feeds every chunk: a request that hangs in the first chunk does not hold back the
+// next. The emulator records a request when it answers it, so the first chunk's hung request is
+// recorded after requests of the second (runs chunk by chunk would record every request of the
+// first chunk before any of the second).
+func TestIdentifyManyKeepsSendingPastAChunksSlowRequest(t *testing.T) {
+	emulator, client := startEmulator(t)
+	if err := emulator.AddFaults(Fault{Delay: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	count := bulkChunk + 100
+	inputs := make([]Input, count)
+	for i := range inputs {
+		inputs[i] = Input{UserID: fmt.Sprintf("s%d", i)}
+	}
+	report, err := client.IdentifyMany(context.Background(), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Succeeded != count {
+		t.Fatalf("%d of %d succeeded: %+v", report.Succeeded, count, report.Failures)
+	}
+	lastOfFirst, firstOfSecond := -1, -1
+	for position, request := range emulator.Requests() {
+		index, err := strconv.Atoi(strings.TrimPrefix(path.Base(request.Path), "s"))
+		if err != nil {
+			t.Fatalf("unexpected path %q", request.Path)
+		}
+		if index < bulkChunk {
+			lastOfFirst = position
+		} else if firstOfSecond < 0 {
+			firstOfSecond = position
+		}
+	}
+	if firstOfSecond < 0 || firstOfSecond > lastOfFirst {
+		t.Fatalf("the second chunk waited for the first: its first request answered at %d, the first chunk's last at %d",
+			firstOfSecond, lastOfFirst)
 	}
 }
 

@@ -4,7 +4,7 @@
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use logrocket_identify::{BulkFeeder, BulkReport, Cancel};
+use logrocket_identify::{BulkFeeder, BulkOutcome, BulkReport, BulkSummary, Cancel};
 
 use crate::args;
 use crate::client::lr_client;
@@ -23,7 +23,7 @@ pub const LR_CLIENT_CONCURRENCY: usize = !0 as usize;
 const _: () = assert!(LR_CLIENT_CONCURRENCY == usize::MAX);
 
 /// The core's reading of a bulk call's `concurrency` argument: `None` asks for the client's.
-fn concurrency_of(concurrency: usize) -> Option<usize> {
+pub(crate) fn concurrency_of(concurrency: usize) -> Option<usize> {
     (concurrency != LR_CLIENT_CONCURRENCY).then_some(concurrency)
 }
 
@@ -37,10 +37,53 @@ pub struct lr_report {
 }
 
 #[derive(Debug)]
-struct Failure {
+pub(crate) struct Failure {
     index: u64,
     user_id: CString,
     error: lr_error,
+}
+
+impl Failure {
+    /// The failure an outcome of a JSON Lines run stands for, if it failed: with the line's own
+    /// error when the core has no kind for it (see `lines::BadLine::into_input`).
+    pub(crate) fn of(outcome: BulkOutcome, own: Option<lr_error>) -> Option<Failure> {
+        let error = outcome.result.err()?;
+        Some(Failure {
+            index: outcome.index,
+            user_id: c_string(&outcome.user_id),
+            error: own.unwrap_or_else(|| error.into()),
+        })
+    }
+}
+
+/// Pushes every line of `buffer` into a JSON Lines run, blocking while the run's queue is full.
+/// A line that cannot be read goes in as a failed input (index and user id kept), its tag its
+/// own error when the core has no kind for it (not UTF-8). `Err` once the run takes no more
+/// input (finished or aborted).
+pub(crate) fn push_lines(
+    feeder: &BulkFeeder<Option<lr_error>>,
+    buffer: &[u8],
+) -> logrocket_identify::Result<()> {
+    for line in lines::lines(buffer) {
+        match lines::prepare_line(line) {
+            Ok(prepared) => feeder.push_blocking_with(prepared, None)?,
+            Err(bad) => {
+                let (input, own) = bad.into_input(JSON_LINES);
+                feeder.push_blocking_with(input, own)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The report of a run: its counts, and its failures sorted by index.
+pub(crate) fn report_of(summary: &BulkSummary, mut failures: Vec<Failure>) -> lr_report {
+    failures.sort_by_key(|f| f.index);
+    lr_report {
+        total: summary.total,
+        succeeded: summary.succeeded,
+        failures,
+    }
 }
 
 /// Sends `count` requests with at most `concurrency` in flight (`LR_CLIENT_CONCURRENCY`: the
@@ -83,7 +126,7 @@ pub unsafe extern "C" fn lr_client_identify_many(
 }
 
 /// The argument name `lr_client_identify_many_json` reports errors under.
-const JSON_LINES: &str = "json_lines";
+pub(crate) const JSON_LINES: &str = "json_lines";
 
 /// Sends the users of a buffer of JSON Lines, one input a line in the JSON input form of
 /// `lr_request_from_json`, with at most `concurrency` requests in flight
@@ -158,15 +201,7 @@ pub(crate) unsafe fn identify_many_json(
     // user id; its tag is its own error when the core has no kind for it (not UTF-8).
     let (feeder, run) = client.inner.async_client().bulk_run_with(
         concurrency_of(concurrency),
-        |outcome, own: Option<lr_error>| {
-            if let Err(error) = outcome.result {
-                failures.push(Failure {
-                    index: outcome.index,
-                    user_id: c_string(&outcome.user_id),
-                    error: own.unwrap_or_else(|| error.into()),
-                });
-            }
-        },
+        |outcome, own: Option<lr_error>| failures.extend(Failure::of(outcome, own)),
     )?;
     let summary = std::thread::scope(|scope| {
         // Lines are read, validated and encoded on a thread of their own, so the calling
@@ -175,18 +210,8 @@ pub(crate) unsafe fn identify_many_json(
         let feeder = &feeder;
         scope.spawn(move || {
             let _finish = Finish(feeder);
-            for line in lines::lines(buffer) {
-                let pushed = match lines::prepare_line(line) {
-                    Ok(prepared) => feeder.push_blocking_with(prepared, None),
-                    Err(bad) => {
-                        let (input, own) = bad.into_input(JSON_LINES);
-                        feeder.push_blocking_with(input, own)
-                    }
-                };
-                if pushed.is_err() {
-                    return; // the run was aborted (cancelled)
-                }
-            }
+            // An error here means the run was aborted (cancelled): nothing more to push.
+            let _ = push_lines(feeder, buffer);
         });
         // However the run ends (done, cancelled, or a panic), the reader must not wait for
         // room forever, or the scope would never end; after a finished run this does nothing.
@@ -203,18 +228,8 @@ pub(crate) unsafe fn identify_many_json(
         })
     });
     let summary = summary.ok_or_else(lr_error::canceled)?;
-    failures.sort_by_key(|f| f.index);
     // SAFETY: `report` was checked writable above.
-    unsafe {
-        args::give(
-            report,
-            lr_report {
-                total: summary.total,
-                succeeded: summary.succeeded,
-                failures,
-            },
-        )
-    }
+    unsafe { args::give(report, report_of(&summary, failures)) }
 }
 
 /// Ends a run's input when the reading thread is done, however it ends.

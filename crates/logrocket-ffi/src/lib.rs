@@ -22,6 +22,7 @@
 
 mod args;
 mod bulk;
+mod bulk_run;
 mod cancel;
 mod client;
 mod config;
@@ -37,6 +38,7 @@ mod user;
 mod version;
 
 pub use bulk::*;
+pub use bulk_run::*;
 pub use cancel::*;
 pub use client::*;
 pub use config::*;

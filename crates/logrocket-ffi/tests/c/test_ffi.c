@@ -1,7 +1,7 @@
 /* C tests of include/logrocket_identify.h against the static library: every conformance vector
  * end to end against the in-process emulator, NULL and invalid UTF-8 at every kind of export,
  * field-by-field requests, bulk reports (request objects and JSON Lines), error kinds, 8
- * threads sharing one client, and calls ended by an lr_cancel.
+ * threads sharing one client, calls ended by an lr_cancel, and bulk runs fed in pieces.
  * Usage: test_ffi <tests/vectors directory> */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -823,6 +823,31 @@ static int silent_server_start(struct silent_server *server) {
     return ntohs(address.sin_port);
 }
 
+/* A client of the silent server on `port`: its own timeout is ten minutes, so only a cancel or
+ * an abort can end a call of it. */
+static lr_client *silent_client(int port) {
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    lr_config *config = NULL;
+    lr_client *client = NULL;
+    lr_config_new(false, &config, NULL);
+    lr_config_set_api_key(config, "k", NULL);
+    lr_config_set_app(config, "acme/web", NULL);
+    lr_config_set_base_url(config, url, NULL);
+    lr_config_set_timeout_ms(config, 600000, NULL);
+    lr_config_set_max_retries(config, 0, NULL);
+    CHECK(lr_client_new(config, &client, NULL) == LR_OK, "silent server's client");
+    lr_config_free(config);
+    return client;
+}
+
+static void silent_server_stop(struct silent_server *server) {
+    pthread_join(server->thread, NULL);
+    close(server->listener);
+    close(server->arrived[0]);
+    close(server->arrived[1]);
+}
+
 struct cancellable_call {
     const lr_client *client;
     const lr_request *request;
@@ -908,18 +933,7 @@ static void test_cancel(const lr_emulator *emu) {
     struct silent_server server;
     int port = silent_server_start(&server);
     CHECK(port > 0, "silent server");
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
-    lr_config *config = NULL;
-    lr_client *slow = NULL;
-    lr_config_new(false, &config, NULL);
-    lr_config_set_api_key(config, "k", NULL);
-    lr_config_set_app(config, "acme/web", NULL);
-    lr_config_set_base_url(config, url, NULL);
-    lr_config_set_timeout_ms(config, 600000, NULL);
-    lr_config_set_max_retries(config, 0, NULL);
-    CHECK(lr_client_new(config, &slow, NULL) == LR_OK, "slow client");
-    lr_config_free(config);
+    lr_client *slow = silent_client(port);
     CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
     struct cancellable_call call = {.client = slow, .request = request, .cancel = cancel};
     pthread_t caller;
@@ -931,24 +945,13 @@ static void test_cancel(const lr_emulator *emu) {
     CHECK(call.status == LR_ERR_CANCELED && call.user == NULL, "in flight: %d", call.status);
     lr_cancel_free(cancel);
     lr_client_free(slow);
-    pthread_join(server.thread, NULL);
-    close(server.listener);
-    close(server.arrived[0]);
-    close(server.arrived[1]);
+    silent_server_stop(&server);
 
     /* The same for a bulk run: one request hangs in flight while the thread reading the lines
      * waits for room; firing ends both, and the call. */
     port = silent_server_start(&server);
     CHECK(port > 0, "silent server");
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
-    lr_config_new(false, &config, NULL);
-    lr_config_set_api_key(config, "k", NULL);
-    lr_config_set_app(config, "acme/web", NULL);
-    lr_config_set_base_url(config, url, NULL);
-    lr_config_set_timeout_ms(config, 600000, NULL);
-    lr_config_set_max_retries(config, 0, NULL);
-    CHECK(lr_client_new(config, &slow, NULL) == LR_OK, "slow client");
-    lr_config_free(config);
+    slow = silent_client(port);
     CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
     enum { BULK_LINES = 200 };
     static char bulk[BULK_LINES * 32];
@@ -963,14 +966,147 @@ static void test_cancel(const lr_emulator *emu) {
     CHECK(bulk_call.status == LR_ERR_CANCELED && bulk_call.report == NULL, "bulk in flight: %d", bulk_call.status);
     lr_cancel_free(cancel);
     lr_client_free(slow);
-    pthread_join(server.thread, NULL);
-    close(server.listener);
-    close(server.arrived[0]);
-    close(server.arrived[1]);
+    silent_server_stop(&server);
 
     lr_request_free(request);
     lr_client_free(client);
     printf("ok   lr_cancel: NULLs, a fired switch sends nothing, firing ends a call (single or bulk) in flight\n");
+}
+
+struct pushing {
+    lr_bulk_run *bulk;
+    const char *lines;
+    size_t len;
+    lr_status status;
+};
+
+static void *push_lines(void *arg) {
+    struct pushing *push = arg;
+    push->status = lr_bulk_run_push_json(push->bulk, push->lines, push->len, NULL);
+    return NULL;
+}
+
+/* A run fed in pieces: indices run on across pieces, every bad line is reported, back-pressure
+ * holds a push until there is room; then NULLs, a second finish, a push after finish, and runs
+ * ended by a cancel, by an abort from another thread, and by a free before finish. */
+static void test_bulk_run(const lr_emulator *emu) {
+    lr_client *client = client_for(emu, "acme", "pieces");
+    lr_emulator_reset(emu, NULL);
+    lr_bulk_run *bulk = NULL;
+    lr_report *report = NULL;
+    lr_error *error = NULL;
+    CHECK(lr_client_bulk_start(client, 4, NULL, &bulk, &error) == LR_OK && bulk != NULL, "start: %s",
+          lr_error_message(error));
+    static const char first[] = "{\"user_id\": \"p-0\"}\n{\"user_id\": \"\"}\n{\"user_id\": \"p-2\"}"; /* no final \n */
+    static const char second[] = "{\"user_id\": \"p-3\", \"name\": \"\xff\"}\n{\"user_id\": \"p-4\"}\n";
+    CHECK(lr_bulk_run_push_json(bulk, first, sizeof first - 1, NULL) == LR_OK, "first piece");
+    CHECK(lr_bulk_run_push_json(bulk, second, sizeof second - 1, NULL) == LR_OK, "second piece");
+    CHECK(lr_bulk_run_push_json(bulk, NULL, 0, NULL) == LR_OK, "an empty piece");
+    /* 500 lines through a run of concurrency 4: the push waits for room again and again. */
+    enum { N = 500 };
+    char *many = malloc((size_t)N * 48);
+    size_t used = 0;
+    for (int i = 0; i < N; i++) used += (size_t)sprintf(many + used, "{\"user_id\": \"q-%d\"}\n", i);
+    CHECK(lr_bulk_run_push_json(bulk, many, used, NULL) == LR_OK, "third piece");
+    free(many);
+    CHECK(lr_bulk_run_finish(bulk, &report, &error) == LR_OK, "finish: %s", lr_error_message(error));
+    CHECK(lr_report_total(report) == 5 + N && lr_report_succeeded(report) == 3 + N &&
+              lr_report_failure_count(report) == 2,
+          "counts %llu %llu %zu", (unsigned long long)lr_report_total(report),
+          (unsigned long long)lr_report_succeeded(report), lr_report_failure_count(report));
+    const lr_error *empty_id = lr_report_failure_error(report, 0);
+    CHECK(lr_report_failure_index(report, 0) == 1 && lr_error_status(empty_id) == LR_ERR_VALIDATION &&
+              same(lr_error_field(empty_id), "user_id"),
+          "failure 0: index %llu", (unsigned long long)lr_report_failure_index(report, 0));
+    const lr_error *not_utf8 = lr_report_failure_error(report, 1);
+    CHECK(lr_report_failure_index(report, 1) == 3 && same(lr_report_failure_user_id(report, 1), "") &&
+              lr_error_status(not_utf8) == LR_ERR_INVALID_ARGUMENT && same(lr_error_field(not_utf8), "json_lines"),
+          "failure 1: index %llu user %s", (unsigned long long)lr_report_failure_index(report, 1),
+          lr_report_failure_user_id(report, 1));
+    CHECK(lr_emulator_request_count(emu) == 3 + N, "sent %zu", lr_emulator_request_count(emu));
+    lr_report_free(report);
+    report = NULL;
+
+    /* Over: a second finish and a push after finish are errors, not crashes. */
+    CHECK(lr_bulk_run_finish(bulk, &report, &error) == LR_ERR_CLOSED && report == NULL, "second finish");
+    lr_error_free(error);
+    error = NULL;
+    CHECK(lr_bulk_run_push_json(bulk, first, sizeof first - 1, &error) == LR_ERR_CLOSED &&
+              strstr(lr_error_message(error), "takes no more input"),
+          "push after finish: %s", lr_error_message(error));
+    lr_error_free(error);
+    error = NULL;
+    lr_bulk_run_free(bulk);
+    bulk = NULL;
+
+    /* NULLs and a concurrency of 0. */
+    CHECK(lr_client_bulk_start(NULL, 4, NULL, &bulk, NULL) == LR_ERR_INVALID_ARGUMENT, "NULL client");
+    CHECK(lr_client_bulk_start(client, 4, NULL, NULL, NULL) == LR_ERR_INVALID_ARGUMENT, "NULL out");
+    CHECK(lr_client_bulk_start(client, 0, NULL, &bulk, NULL) == LR_ERR_CONFIG && bulk == NULL, "concurrency 0");
+    CHECK(lr_bulk_run_push_json(NULL, first, 3, NULL) == LR_ERR_INVALID_ARGUMENT, "push to NULL");
+    CHECK(lr_bulk_run_finish(NULL, &report, NULL) == LR_ERR_INVALID_ARGUMENT, "finish NULL");
+    CHECK(lr_client_bulk_start(client, LR_CLIENT_CONCURRENCY, NULL, &bulk, NULL) == LR_OK, "start");
+    CHECK(lr_bulk_run_push_json(bulk, NULL, 5, &error) == LR_ERR_INVALID_ARGUMENT &&
+              same(lr_error_field(error), "json_lines"), "NULL lines");
+    lr_error_free(error);
+    error = NULL;
+    CHECK(lr_bulk_run_finish(bulk, NULL, NULL) == LR_ERR_INVALID_ARGUMENT, "NULL report");
+    lr_bulk_run_abort(NULL);
+    lr_bulk_run_free(NULL);
+    lr_bulk_run_free(bulk); /* unfinished, nothing pushed */
+    bulk = NULL;
+
+    /* A switch fired while a request hangs and a push waits for room ends both. */
+    enum { HUNG = 200 };
+    static char hung[HUNG * 32];
+    used = 0;
+    for (int i = 0; i < HUNG; i++)
+        used += (size_t)snprintf(hung + used, sizeof hung - used, "{\"user_id\": \"hung-%d\"}\n", i);
+    const char *ends[] = {"cancel", "abort"};
+    for (int end = 0; end < 2; end++) {
+        struct silent_server server;
+        int port = silent_server_start(&server);
+        CHECK(port > 0, "silent server");
+        lr_client *slow = silent_client(port);
+        lr_cancel *cancel = NULL;
+        CHECK(lr_cancel_new(&cancel, NULL) == LR_OK, "cancel_new");
+        CHECK(lr_client_bulk_start(slow, 1, end == 0 ? cancel : NULL, &bulk, NULL) == LR_OK, "start (%s)", ends[end]);
+        struct pushing push = {.bulk = bulk, .lines = hung, .len = used};
+        pthread_t pusher;
+        pthread_create(&pusher, NULL, push_lines, &push);
+        char byte;
+        CHECK(read(server.arrived[0], &byte, 1) == 1, "the first request arrived (%s)", ends[end]);
+        if (end == 0) {
+            lr_cancel_fire(cancel);
+        } else {
+            lr_bulk_run_abort(bulk);
+        }
+        /* The run holds its own reference to the switch: freeing it now changes nothing. */
+        lr_cancel_free(cancel);
+        pthread_join(pusher, NULL);
+        lr_status want = end == 0 ? LR_ERR_CANCELED : LR_ERR_CLOSED;
+        CHECK(push.status == want, "%s: push %d", ends[end], push.status);
+        CHECK(lr_bulk_run_finish(bulk, &report, NULL) == want && report == NULL, "%s: finish", ends[end]);
+        lr_bulk_run_free(bulk);
+        bulk = NULL;
+        lr_client_free(slow);
+        silent_server_stop(&server);
+    }
+
+    /* Freed while a request hangs in flight (nothing pushing): returns at once. */
+    struct silent_server server;
+    int port = silent_server_start(&server);
+    lr_client *slow = silent_client(port);
+    CHECK(lr_client_bulk_start(slow, 1, NULL, &bulk, NULL) == LR_OK, "start");
+    CHECK(lr_bulk_run_push_json(bulk, "{\"user_id\": \"hangs\"}", 20, NULL) == LR_OK, "one line");
+    char byte;
+    CHECK(read(server.arrived[0], &byte, 1) == 1, "the request arrived");
+    lr_bulk_run_free(bulk);
+    lr_client_free(slow);
+    silent_server_stop(&server);
+
+    lr_client_free(client);
+    printf("ok   lr_bulk_run: pieces with indices running on, back-pressure, ended by finish, cancel, abort, free\n");
 }
 
 int main(int argc, char **argv) {
@@ -995,6 +1131,7 @@ int main(int argc, char **argv) {
     test_bulk_json_lines(emu);
     test_threads(emu);
     test_cancel(emu);
+    test_bulk_run(emu);
     lr_emulator_stop(emu);
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
