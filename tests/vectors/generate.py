@@ -173,6 +173,13 @@ def fields_cases() -> list:
                 {"email": "ada@example.com", "traits": {}},
             ),
         ),
+        case(
+            "null-unset-is-absent",
+            "An unset of null is no unset at all, as null is for name, email, timestamp and traits: "
+            "nothing is removed and no traits key is sent.",
+            {"user_id": "null-unset-1", "name": "Ada Lovelace", "unset": None},
+            success("null-unset-1", {"name": "Ada Lovelace"}, {"name": "Ada Lovelace", "traits": {}}),
+        ),
     ]
 
 
@@ -630,8 +637,14 @@ def is_marker(value) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("$float", "$bigint")
 
 
+def given(inp: dict) -> dict:
+    """The input without its keys set to null: an optional key that is null is absent."""
+    return {key: value for key, value in inp.items() if value is not None}
+
+
 def model_error(inp: dict):
     """The client's validation, in the order the client applies it: (message, field) or None."""
+    inp = given(inp)
     user_id = inp["user_id"]
     if user_id == "":
         return MSG_USER_ID_REQUIRED, "user_id"
@@ -667,6 +680,7 @@ def model_wire_value(value):
 
 
 def model_body(inp: dict) -> dict:
+    inp = given(inp)
     body = {}
     for key in ("name", "email", "timestamp"):
         if key in inp:
@@ -736,7 +750,7 @@ def check_input(inp, where: str) -> None:
         ts = inp["timestamp"]
         require(isinstance(ts, int) and not isinstance(ts, bool), where, "timestamp is an integer")
         require(abs(ts) <= 2**53 - 1, where, "timestamp fits every runner language exactly")
-    if "unset" in inp:
+    if inp.get("unset") is not None:
         require(isinstance(inp["unset"], list), where, "unset is a list")
         require(all(isinstance(k, str) for k in inp["unset"]), where, "unset holds trait names")
     for key, value in inp.get("traits", {}).items():

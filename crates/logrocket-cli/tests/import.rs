@@ -264,6 +264,12 @@ fn json_lines_from_stdin_counts_lines_and_writes_rejects_in_the_working_director
         "this is not json\n",
         r#"{"user_id":"s4","traits":{"plan":"team"}}"#,
         "\n",
+        // A lone surrogate's escape: not JSON a `Value` holds; the error still names the field.
+        r#"{"user_id":"s5","name":"a\ud800"}"#,
+        "\n",
+        // null is the key left out, for unset as for the others.
+        r#"{"user_id":"s6","name":"Six","unset":null}"#,
+        "\n",
     );
     let mut command = logrocket(dir.path());
     command.args(["import", "-", "--format", "jsonl", "--no-progress"]);
@@ -278,12 +284,18 @@ fn json_lines_from_stdin_counts_lines_and_writes_rejects_in_the_working_director
         [
             (2, "Malformed request", "traits.nested"),
             (3, "Malformed request", "input"),
+            (5, "Malformed request", "name"),
         ]
     );
     assert_eq!(rejects[1]["input"], json!("this is not json"));
     assert_eq!(stored_traits(&emulator, "s1"), traits(&[("plan", "pro")]));
     assert_eq!(stored_traits(&emulator, "s4"), traits(&[("plan", "team")]));
-    assert_eq!(emulator.state().users().len(), 2);
+    let s6 = emulator
+        .state()
+        .user(common::ORG, common::APP, "s6")
+        .unwrap();
+    assert_eq!(s6.name.as_deref(), Some("Six"));
+    assert_eq!(emulator.state().users().len(), 3);
 }
 
 #[test]

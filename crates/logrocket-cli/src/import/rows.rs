@@ -277,13 +277,21 @@ fn next_jsonl(reader: &mut impl BufRead, line: &mut u64) -> Option<Result<Row, C
                 request,
             }
         }
-        Err(detail) => Row {
-            line: *line,
-            input: RowInput::Json(Value::String(
-                String::from_utf8_lossy(&bytes).trim_end().to_owned(),
-            )),
-            request: Err(bad_row(detail)),
-        },
+        Err(detail) => {
+            // JSON that a `Value` cannot hold (a lone surrogate's escape, nesting past 128
+            // levels) is read field by field by the core's text reader, whose error names the
+            // field at fault, as the C and Go bindings report the same line.
+            let by_field = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| IdentifyRequest::from_json_str(text.trim_end()).err());
+            Row {
+                line: *line,
+                input: RowInput::Json(Value::String(
+                    String::from_utf8_lossy(&bytes).trim_end().to_owned(),
+                )),
+                request: Err(by_field.map_or_else(|| bad_row(detail), Error::from)),
+            }
+        }
     };
     Some(Ok(row))
 }

@@ -45,8 +45,8 @@ impl<'de> Deserialize<'de> for FastLine {
     }
 }
 
-/// The common shape of an input. `unset` has no `Option`: the general reader refuses `"unset": null`, so
-/// this reader must give up on it too.
+/// The common shape of an input. A key set to null is the key left out, as the general reader
+/// has it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FastInput {
@@ -60,7 +60,7 @@ struct FastInput {
     #[serde(default)]
     traits: Option<FastTraits>,
     #[serde(default)]
-    unset: Vec<String>,
+    unset: Option<Vec<String>>,
 }
 
 impl FastInput {
@@ -73,7 +73,7 @@ impl FastInput {
             request.traits = traits;
         }
         // After the traits, as the general reader applies them (it reads keys in sorted order).
-        for key in self.unset {
+        for key in self.unset.into_iter().flatten() {
             request.traits.insert(key, TraitValue::Remove);
         }
         request
@@ -170,6 +170,7 @@ mod tests {
         r#"{"user_id": "u"}"#,
         r#"{"user_id": "u", "name": "N", "email": "e@x", "timestamp": 1700000000000}"#,
         r#"{"user_id": "u", "name": null, "email": null, "timestamp": null, "traits": null}"#,
+        r#"{"user_id": "u", "traits": {"a": 1}, "unset": null}"#,
         r#"{"user_id": "u", "traits": {"a": 1, "b": -2, "c": 2.5, "d": true, "e": null, "f": "s", "g": ""}}"#,
         r#"{"user_id": "u", "traits": {"big": 18446744073709551615, "i64max": 9223372036854775807, "i64min": -9223372036854775808}}"#,
         r#"{"user_id": "u", "traits": {"huge": 123456789012345678901234567890, "neg": -123456789012345678901234567890}}"#,
@@ -206,7 +207,6 @@ mod tests {
         r#"{"user_id": "u", "traits": [1]}"#,
         r#"{"user_id": "u", "traits": "x"}"#,
         r#"{"user_id": "u", "unset": "a"}"#,
-        r#"{"user_id": "u", "unset": null}"#,
         r#"{"user_id": "u", "unset": [1]}"#,
         r#"["u"]"#,
         r#""u""#,

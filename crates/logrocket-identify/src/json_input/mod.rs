@@ -167,8 +167,12 @@ fn marker(object: &Map<String, Value>) -> Option<TraitValue> {
 }
 
 fn unset(value: &Value, request: &mut IdentifyRequest) -> Result<(), ValidationError> {
-    let Value::Array(keys) = value else {
-        return Err(malformed("unset", "unset must be a list of trait names"));
+    let keys = match value {
+        // As for every other optional key, null is the key left out (the bindings' native
+        // paths read a null or None `unset` so).
+        Value::Null => return Ok(()),
+        Value::Array(keys) => keys,
+        _ => return Err(malformed("unset", "unset must be a list of trait names")),
     };
     for key in keys {
         let Value::String(key) = key else {
