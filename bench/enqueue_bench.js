@@ -5,6 +5,7 @@
 // process.hrtime.bigint(), yielding to the event loop every 100 calls as a server's handlers
 // would, so the SDK's sending runs meanwhile. Rows are interleaved over the runs and medians
 // quoted: the median and p99 of one call, and how long each SDK's own shutdown took to drain.
+// A second table gives the least that the parts of one call cost, timed the same way.
 //
 //   node bench/enqueue_bench.js [calls] [runs]
 //
@@ -120,6 +121,46 @@ async function main () {
   }
   console.log(`\nMeasured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
     `Node ${process.version}, against nginx (bench/static_server.sh) in another process.`)
+  floors(peer)
+}
+
+// What the parts of one `enqueue` cost at the least, timed as above: whether an `enqueue` that
+// validates in the core at the call can reach a given fraction of the peer's per-call cost.
+// The crossing is a native method that does no work (hookBarrier on a client without a hook).
+function floors (peer) {
+  const native = require(path.join(ROOT, 'bindings', 'node', 'native.js'))
+  const handle = native.createClient({ apiKey: 'k', appId: 'bench/app', baseUrl: 'http://127.0.0.1:9' })
+  const { validate } = require(path.join(ROOT, 'bindings', 'node'))
+  const kept = []
+  const parts = {
+    'nothing (the timer alone)': () => {},
+    'push the update onto an array (what posthog-node\'s identify keeps)': (i) =>
+      kept.push({ distinctId: `user-${i}`, properties: traits(i) }),
+    'JSON.stringify the update (how enqueue hands it to the core)': (i) =>
+      JSON.stringify({ user_id: `user-${i}`, traits: traits(i) }),
+    'one N-API call that does nothing': (i) => handle.hookBarrier(i),
+    'validate the update in the core, queue nothing (the package\'s validate)': (i) =>
+      validate(`user-${i}`, { traits: traits(i) })
+  }
+  console.log(`\n| part of one call (${CALLS.toLocaleString('en')} calls, median of ${RUNS}) | median ns | ` +
+    'share of posthog-node\'s call |')
+  console.log('|---|---:|---:|')
+  for (const [name, part] of Object.entries(parts)) {
+    const medians = []
+    for (let run = 0; run < RUNS; run++) {
+      const timings = new Float64Array(CALLS)
+      for (let i = 0; i < CALLS; i++) {
+        const started = process.hrtime.bigint()
+        part(i)
+        timings[i] = Number(process.hrtime.bigint() - started)
+      }
+      kept.length = 0
+      timings.sort()
+      medians.push(timings[Math.floor(CALLS / 2)])
+    }
+    const ns = median(medians)
+    console.log(`| ${name} | ${ns.toFixed(0)} | ${(ns / 1000 / peer * 100).toFixed(0)}% |`)
+  }
 }
 
 main().catch((error) => { console.error(error); process.exit(1) })
