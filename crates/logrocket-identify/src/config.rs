@@ -22,6 +22,10 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_CONCURRENCY: usize = 1024;
 pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The longest API key taken, in bytes: far above any LogRocket key, well below what servers
+/// and proxies take in one header line (commonly 8 KiB). A longer "key" is something else (a
+/// file's contents, another token), and would be answered by a 431 or a closed connection.
+pub const MAX_API_KEY_BYTES: usize = 4096;
 
 /// A checked, complete configuration. Its `Debug` shows everything but the key.
 #[derive(Debug, Clone)]
@@ -270,6 +274,14 @@ impl ClientBuilder {
             return Err(Error::config(
                 "the API key contains control characters and cannot be sent in a header",
             ));
+        }
+        let key_bytes = api_key.expose_secret().len();
+        if key_bytes > MAX_API_KEY_BYTES {
+            return Err(Error::config(format!(
+                "the API key is {key_bytes} bytes long, more than any LogRocket API key (at most \
+                 {MAX_API_KEY_BYTES} are taken): give the key itself, not a file's contents or \
+                 another token"
+            )));
         }
         let (org_id, app_id) = resolve_app(self.app, self.org_id, self.app_id)?;
         let base_url = check_base_url(

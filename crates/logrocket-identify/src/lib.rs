@@ -64,7 +64,7 @@ pub use cancel::Cancel;
 pub use client::Client;
 pub use config::{
     ClientBuilder, ClientConfig, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_APP_ID, ENV_BASE_URL,
+    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_APP_ID, ENV_BASE_URL, MAX_API_KEY_BYTES,
 };
 pub use engine::bulk::{BulkFailure, BulkFeeder, BulkOutcome, BulkReport, BulkSummary};
 pub use engine::delivery::{Counters, FlushSummary};

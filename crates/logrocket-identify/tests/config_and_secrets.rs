@@ -96,6 +96,25 @@ fn missing_settings_say_what_to_set() {
     assert!(zero.contains("concurrency"), "{zero}");
 }
 
+/// A "key" too long for any server's header limit is a configuration error that says so, and
+/// does not show the key; one at the limit is taken.
+#[test]
+fn an_api_key_longer_than_any_real_one_is_refused() {
+    let huge = "k".repeat(1 << 20);
+    let message = config_error(Client::builder().api_key(huge.as_str()).app("acme/web"));
+    assert!(
+        message.contains("API key is 1048576 bytes long") && !message.contains("kkkk"),
+        "{message}"
+    );
+    let longest = "k".repeat(logrocket_identify::MAX_API_KEY_BYTES);
+    Client::builder()
+        .api_key(longest.as_str())
+        .app("acme/web")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+}
+
 #[test]
 fn dot_segments_are_no_org_or_app() {
     for builder in [

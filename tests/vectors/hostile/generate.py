@@ -521,9 +521,13 @@ def headers() -> list:
     }
     c_no_nul = {"c": {"skip": "a C string ends at its first NUL"}}
     return [
-        hc("header-api-key-64kib", c, "A 64 KiB API key is sent in the Authorization header; the API refuses it (401).",
+        hc("header-api-key-4kib", c, "A 4 KiB API key, the longest taken, is sent in the Authorization header; "
+           "the API refuses it (401).",
+           {"user_id": "hdr-0"}, config={"api_key": rep("k", 4 * 1024)}),
+        hc("header-api-key-64kib", c, "A 64 KiB API key is longer than any real key and than servers take in a "
+           "header: a configuration error, nothing sent.",
            {"user_id": "hdr-1"}, config={"api_key": rep("k", 64 * 1024)}),
-        hc("header-api-key-256kib", c, "A 256 KiB API key is sent in the Authorization header; the API refuses it (401).",
+        hc("header-api-key-256kib", c, "A 256 KiB API key: a configuration error, nothing sent.",
            {"user_id": "hdr-2"}, config={"api_key": rep("k", 256 * 1024)}),
         hc("header-api-key-crlf", c, "CR LF in the API key would split the header: a configuration error.",
            {"user_id": "hdr-3"}, config={"api_key": "key\r\nX-Injected: 1"}),
