@@ -86,6 +86,8 @@ pub(crate) struct Limits {
 }
 
 struct UserJobs<P> {
+    /// The user's id, shared with the map's key, the ready list and the order of arrival.
+    user: Arc<str>,
     queued: VecDeque<Job<P>>,
     in_flight: bool,
     /// Whether the user is (possibly stale) in `ready`; keeps it there at most once.
@@ -231,62 +233,69 @@ impl<P: Payload> Queue<P> {
         if state.closed || state.stopped {
             return Pushed::Closed(payload);
         }
-        let payload = match self.try_coalesce(state, payload) {
-            Ok(()) => return Pushed::Coalesced,
-            Err(payload) => payload,
+        // One look-up of the user serves coalescing and queueing: the user's jobs, and the
+        // shared id they are kept under.
+        let State {
+            users,
+            ready,
+            queued_order,
+            bytes,
+            next_seq,
+            ..
+        } = state;
+        let mut jobs = users.get_mut(payload.user_id());
+        let payload = match jobs.as_mut().and_then(|jobs| jobs.queued.back_mut()) {
+            Some(last) if self.limits.coalesce => {
+                let before = last.payload.size();
+                match last.payload.absorb(payload) {
+                    Ok(()) => {
+                        *bytes = bytes.saturating_sub(before) + last.payload.size();
+                        return Pushed::Coalesced;
+                    }
+                    Err(payload) => payload,
+                }
+            }
+            _ => payload,
         };
         let size = payload.size();
-        if !force && !self.has_room_for(state, size) {
+        if !force && !Self::room(&self.limits, queued_order.len(), *bytes, size) {
             return Pushed::Full(payload);
         }
-        let user: Arc<str> = match state.users.get_key_value(payload.user_id()) {
-            Some((user, _)) => Arc::clone(user),
-            None => Arc::from(payload.user_id()),
+        let jobs = match jobs {
+            Some(jobs) => jobs,
+            None => {
+                let user: Arc<str> = Arc::from(payload.user_id());
+                users.entry(Arc::clone(&user)).or_insert(UserJobs {
+                    user,
+                    // Most users have one update waiting: room for exactly one, not the
+                    // default four.
+                    queued: VecDeque::with_capacity(1),
+                    in_flight: false,
+                    in_ready: false,
+                })
+            }
         };
-        let seq = state.next_seq;
-        state.next_seq += 1;
-        state.bytes += size;
-        state.queued_order.insert(seq, Arc::clone(&user));
-        let jobs = state
-            .users
-            .entry(Arc::clone(&user))
-            .or_insert_with(|| UserJobs {
-                // Most users have one update waiting: room for exactly one, not the default four.
-                queued: VecDeque::with_capacity(1),
-                in_flight: false,
-                in_ready: false,
-            });
+        let seq = *next_seq;
+        *next_seq += 1;
+        *bytes += size;
+        queued_order.insert(seq, Arc::clone(&jobs.user));
         jobs.queued.push_back(Job { seq, payload });
         if !jobs.in_flight && !jobs.in_ready {
             jobs.in_ready = true;
-            state.ready.push_back(user);
+            ready.push_back(Arc::clone(&jobs.user));
         }
         Pushed::Queued
     }
 
-    fn try_coalesce(&self, state: &mut State<P>, payload: P) -> Result<(), P> {
-        if !self.limits.coalesce {
-            return Err(payload);
-        }
-        let Some(last) = state
-            .users
-            .get_mut(payload.user_id())
-            .and_then(|jobs| jobs.queued.back_mut())
-        else {
-            return Err(payload);
-        };
-        let before = last.payload.size();
-        last.payload.absorb(payload)?;
-        let after = last.payload.size();
-        state.bytes = state.bytes.saturating_sub(before) + after;
-        Ok(())
+    fn has_room_for(&self, state: &State<P>, size: usize) -> bool {
+        Self::room(&self.limits, state.queued_order.len(), state.bytes, size)
     }
 
-    fn has_room_for(&self, state: &State<P>, size: usize) -> bool {
-        let items = state.queued_order.len();
+    /// Whether a job of `size` bytes fits beside `items` queued jobs of `bytes` in all.
+    fn room(limits: &Limits, items: usize, bytes: usize, size: usize) -> bool {
         // One job always fits in an empty queue, however large: the byte limit bounds what
         // waits, it must not make an update impossible to send.
-        items == 0 || (items < self.limits.items && state.bytes + size <= self.limits.bytes)
+        items == 0 || (items < limits.items && bytes + size <= limits.bytes)
     }
 
     /// Removes the oldest queued job, to make room (drop-oldest), or `None` when nothing waits.
