@@ -141,6 +141,8 @@ struct Smoothed {
 /// The stretch between two bursts of 429s.
 #[derive(Debug, Clone, Copy)]
 struct SincePause {
+    /// When the burst before this stretch was answered: the pause it asked for began then.
+    paused_at: Instant,
     from: Instant,
     /// Successes of requests sent since `from`.
     succeeded: u64,
@@ -399,7 +401,17 @@ impl Adaptive {
         let between = state
             .since_pause
             .zip(stretch)
-            .map(|(since, elapsed)| since.succeeded as f64 / elapsed.as_secs_f64());
+            .map(|(since, elapsed)| since.succeeded as f64 / elapsed.as_secs_f64())
+            .or_else(|| {
+                // A stretch too short to measure: the client spent what the bucket had saved
+                // during the pause at once (a low quota, a few requests a second). Measured
+                // over the whole cycle, pause included, that is what the bucket lets through a
+                // second; without it no rate is ever learned, and every cycle ends in 429s.
+                let since = state.since_pause?;
+                let cycle = now.saturating_duration_since(since.paused_at);
+                (since.from > since.paused_at && cycle >= MIN_BETWEEN && since.succeeded > 0)
+                    .then(|| since.succeeded as f64 / cycle.as_secs_f64())
+            });
         // Attempts are counted from when they start, 429s included: what the client sent,
         // against what its rate allowed.
         let started = self.started.load(Ordering::Relaxed);
@@ -414,6 +426,7 @@ impl Adaptive {
         };
         let pause_ends = now + pause.unwrap_or_default();
         state.since_pause = Some(SincePause {
+            paused_at: now,
             from: pause_ends,
             succeeded: 0,
             started,
@@ -784,6 +797,49 @@ mod tests {
         send(&adaptive, false).await;
         let rate = adaptive.lock().rate.unwrap();
         assert!(rate >= 90.0, "{rate}");
+    }
+
+    /// A low quota: a bucket of 10 refilling 10 a second, a client that spends it within a
+    /// few milliseconds of each 1-second pause. The stretches after the pauses are too short to
+    /// measure alone; over whole cycles the client learns about 95% of 10 a second, and then
+    /// meets a 429 only when its rising rate passes the quota again.
+    #[tokio::test(start_paused = true)]
+    async fn a_low_quota_spent_at_once_after_each_pause_is_learned_over_whole_cycles() {
+        let adaptive = Adaptive::new(true, 1000);
+        // The bucket, refilled for the time passed (paused tokio time moves on while the
+        // pacer waits).
+        let mut tokens = 10.0_f64;
+        let mut filled_at = Instant::now();
+        let mut refused = Vec::new();
+        for _cycle in 0..12 {
+            let mut refused_now = 0_u32;
+            for _ in 0..40 {
+                adaptive.pace().await;
+                let now = Instant::now();
+                tokens = (tokens + now.duration_since(filled_at).as_secs_f64() * 10.0).min(10.0);
+                filled_at = now;
+                let attempt = adaptive.start();
+                let sent_at = attempt.sent_at;
+                let answered = sent_at + Duration::from_millis(1);
+                if tokens >= 1.0 {
+                    tokens -= 1.0;
+                    adaptive.on_success(sent_at, answered, 1, false);
+                } else {
+                    refused_now += 1;
+                    adaptive.on_overload(sent_at, answered, Some(Duration::from_secs(1)), false);
+                    // The pause the 429 asked for.
+                    tokio::time::advance(Duration::from_secs(1)).await;
+                    break;
+                }
+                tokio::time::advance(Duration::from_millis(1)).await;
+            }
+            refused.push(refused_now);
+        }
+        let rate = adaptive.lock().rate.unwrap();
+        assert!((8.0..=10.0).contains(&rate), "{rate}");
+        // Then 429s come only when the rate, rising while none comes, passes the quota again
+        // (before: a 429 every cycle, 12 of 12).
+        assert!(refused.iter().sum::<u32>() <= 4, "{refused:?}");
     }
 
     /// Many requests refused in a burst and none let through: not a bucket (which lets its
