@@ -139,7 +139,13 @@ function floors (peer) {
     'JSON.stringify the update (how enqueue hands it to the core)': (i) =>
       JSON.stringify({ user_id: `user-${i}`, traits: traits(i) }),
     'one N-API call that does nothing': (i) => handle.hookBarrier(i),
-    'validate the update in the core, queue nothing (the package\'s validate)': (i) =>
+    'hand the update over as an object, field by field through N-API, and validate it': (i) =>
+      native.validateRequest({
+        userId: `user-${i}`,
+        traits: [{ key: 'plan', kind: 'string', text: 'pro' }, { key: 'revenue', kind: 'number', number: i },
+          { key: 'campaign', kind: 'string', text: 'spring' }]
+      }),
+    'hand it over as JSON text and validate it (the package\'s validate)': (i) =>
       validate(`user-${i}`, { traits: traits(i) })
   }
   console.log(`\n| part of one call (${CALLS.toLocaleString('en')} calls, median of ${RUNS}) | median ns | ` +

@@ -723,8 +723,8 @@ class Client {
 
 /** Checks a request against every documented rule without sending it; throws ValidationError. */
 function validate(userId, options) {
-  checkOptionKeys(options)
-  const error = native.validateRequest(requestInput(userId, options))
+  const input = callInput(userId, options)
+  const error = typeof input === 'string' ? native.validateJson(input) : native.validateRequest(input)
   if (error) throw toError(error)
 }
 

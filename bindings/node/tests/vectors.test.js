@@ -6,7 +6,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { after, before, describe, test } = require('node:test')
-const { Client, LogRocketError, ERROR_CODES } = require('./helpers.js').lr
+const { Client, LogRocketError, ERROR_CODES, validate } = require('./helpers.js').lr
 const { startEmulator } = require('./helpers.js')
 
 const VECTORS_DIR = path.resolve(__dirname, '../../../tests/vectors')
@@ -69,6 +69,15 @@ for (const file of files) {
         )
         const requests = await emulator.requests()
         const expect = vector.expect
+        // validate() judges the input as identify() did, sending nothing.
+        const judged = (() => { try { validate(...identifyArgs(vector.input)) } catch (error) { return error } })()
+        if (expect.error?.kind === 'validation') {
+          assert.ok(judged, 'validate() passed an input identify() refused')
+          assert.equal(judged.field, expect.error.field)
+          assert.equal(judged.apiMessage, expect.error.message)
+        } else {
+          assert.equal(judged, undefined, `validate() refused an input identify() took: ${judged}`)
+        }
         if (expect.error) {
           assert.ok(outcome.error, `expected ${JSON.stringify(expect.error)}, got success`)
           const error = outcome.error
