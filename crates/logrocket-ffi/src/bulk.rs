@@ -1,15 +1,15 @@
 //! `lr_client_identify_many`, `lr_client_identify_many_json` and their `lr_report`. Both run
-//! on the core's bulk engine; this module reads arguments and lines and builds the report.
+//! on the core's bulk engine; the JSON Lines call is a run of `bulk_run.rs` fed one piece.
 
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use logrocket_identify::{BulkFeeder, BulkOutcome, BulkReport, BulkSummary, Cancel};
+use logrocket_identify::{BulkOutcome, BulkReport, Cancel};
 
 use crate::args;
+use crate::bulk_run::lr_bulk_run;
 use crate::client::lr_client;
 use crate::error::{c_string, lr_error, run, run_accessor};
-use crate::lines;
 use crate::request::lr_request;
 use crate::status::lr_status;
 
@@ -56,33 +56,15 @@ impl Failure {
     }
 }
 
-/// Pushes every line of `buffer` into a JSON Lines run, blocking while the run's queue is full.
-/// A line that cannot be read goes in as a failed input (index and user id kept), its tag its
-/// own error when the core has no kind for it (not UTF-8). `Err` once the run takes no more
-/// input (finished or aborted).
-pub(crate) fn push_lines(
-    feeder: &BulkFeeder<Option<lr_error>>,
-    buffer: &[u8],
-) -> logrocket_identify::Result<()> {
-    for line in lines::lines(buffer) {
-        match lines::prepare_line(line) {
-            Ok(prepared) => feeder.push_blocking_with(prepared, None)?,
-            Err(bad) => {
-                let (input, own) = bad.into_input(JSON_LINES);
-                feeder.push_blocking_with(input, own)?;
-            }
+impl lr_report {
+    /// A run's report: its counts, and its failures sorted by index.
+    pub(crate) fn new(total: u64, succeeded: u64, mut failures: Vec<Failure>) -> Self {
+        failures.sort_by_key(|f| f.index);
+        lr_report {
+            total,
+            succeeded,
+            failures,
         }
-    }
-    Ok(())
-}
-
-/// The report of a run: its counts, and its failures sorted by index.
-pub(crate) fn report_of(summary: &BulkSummary, mut failures: Vec<Failure>) -> lr_report {
-    failures.sort_by_key(|f| f.index);
-    lr_report {
-        total: summary.total,
-        succeeded: summary.succeeded,
-        failures,
     }
 }
 
@@ -192,67 +174,17 @@ pub(crate) unsafe fn identify_many_json(
             args::slice(json_lines.cast::<u8>(), len, JSON_LINES)?,
         )
     };
-    let runtime = client.inner.runtime();
-    if cancel.is_some_and(Cancel::is_fired) {
-        return Err(lr_error::canceled());
-    }
-    let mut failures = Vec::new();
-    // A line that cannot be read goes to the engine as a failed input, keeping its index and
-    // user id; its tag is its own error when the core has no kind for it (not UTF-8).
-    let (feeder, run) = client.inner.async_client().bulk_run_with(
-        concurrency_of(concurrency),
-        |outcome, own: Option<lr_error>| failures.extend(Failure::of(outcome, own)),
-    )?;
-    let summary = std::thread::scope(|scope| {
-        // Lines are read, validated and encoded on a thread of their own, so the calling
-        // thread (which drives the requests) only sends; the engine's queue bounds how far
-        // the reader gets ahead.
-        let feeder = &feeder;
-        scope.spawn(move || {
-            let _finish = Finish(feeder);
-            // An error here means the run was aborted (cancelled): nothing more to push.
-            let _ = push_lines(feeder, buffer);
-        });
-        // However the run ends (done, cancelled, or a panic), the reader must not wait for
-        // room forever, or the scope would never end; after a finished run this does nothing.
-        let _abort = Abort(feeder);
-        runtime.block_on(async {
-            match cancel {
-                None => Some(run.await),
-                Some(cancel) => tokio::select! {
-                    biased;
-                    () = cancel.fired() => None,
-                    summary = run => Some(summary),
-                },
-            }
-        })
-    });
-    let summary = summary.ok_or_else(lr_error::canceled)?;
+    // One piece, then finish: the run fed in pieces (`lr_bulk_run`) with a single piece.
+    let bulk = lr_bulk_run::start(client, concurrency, cancel.cloned())?;
+    bulk.push(buffer)?;
+    let outcome = bulk.finish()?;
     // SAFETY: `report` was checked writable above.
-    unsafe { args::give(report, report_of(&summary, failures)) }
-}
-
-/// Ends a run's input when the reading thread is done, however it ends.
-struct Finish<'a, T: Send + 'static>(&'a BulkFeeder<T>);
-
-impl<T: Send + 'static> Drop for Finish<'_, T> {
-    fn drop(&mut self) {
-        self.0.finish();
-    }
-}
-
-/// Ends a run at once when the calling thread stops driving it.
-struct Abort<'a, T: Send + 'static>(&'a BulkFeeder<T>);
-
-impl<T: Send + 'static> Drop for Abort<'_, T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    unsafe { args::give(report, outcome) }
 }
 
 impl From<BulkReport> for lr_report {
     fn from(outcome: BulkReport) -> Self {
-        let mut failures: Vec<Failure> = outcome
+        let failures = outcome
             .failures
             .into_iter()
             .map(|f| Failure {
@@ -261,12 +193,7 @@ impl From<BulkReport> for lr_report {
                 error: f.error.into(),
             })
             .collect();
-        failures.sort_by_key(|f| f.index);
-        lr_report {
-            total: outcome.total,
-            succeeded: outcome.succeeded,
-            failures,
-        }
+        lr_report::new(outcome.total, outcome.succeeded, failures)
     }
 }
 

@@ -1,11 +1,15 @@
-//! `lr_bulk_run`: one bulk run fed with JSON Lines in pieces.
+//! `lr_bulk_run`: one bulk run fed with JSON Lines in pieces, and the run behind
+//! `lr_client_identify_many_json` (one piece, then finish).
 //!
-//! `lr_client_identify_many_json` takes every line in one buffer. A caller with a large input
-//! (Go's `IdentifyMany`, a C program reading a file) would otherwise cut it into several calls,
-//! and each call is a run of its own: it starts the adaptive in-flight limit again from slow
-//! start, and the next call waits for the last slow request of the one before (a retry in a
-//! 10-second backoff holds up everything behind it). A run fed in pieces is one run, however
-//! many pieces: requests flow from one piece into the next, and memory stays at one piece.
+//! A caller with a large input (Go's `IdentifyMany`, a C program reading a file) would
+//! otherwise cut it into several calls, and each call is a run of its own: it starts the
+//! adaptive in-flight limit again from slow start, and the next call waits for the last slow
+//! request of the one before (a retry in a 10-second backoff holds up everything behind it). A
+//! run fed in pieces is one run, however many pieces: requests flow from one piece into the
+//! next, and memory stays at one piece.
+//!
+//! The run is spawned on the client's runtime, whose threads send; the caller's thread reads,
+//! validates and encodes the lines it pushes, waiting while the run holds enough.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,10 +18,11 @@ use logrocket_identify::{BulkFeeder, BulkSummary, Cancel, Error};
 use tokio::task::JoinHandle;
 
 use crate::args;
-use crate::bulk::{Failure, JSON_LINES, concurrency_of, lr_report, push_lines, report_of};
+use crate::bulk::{Failure, JSON_LINES, concurrency_of, lr_report};
 use crate::cancel::lr_cancel;
 use crate::client::lr_client;
 use crate::error::{lr_error, run};
+use crate::lines;
 use crate::status::lr_status;
 
 /// A bulk run fed in pieces: `lr_client_bulk_start`, then `lr_bulk_run_push_json` as often as
@@ -38,6 +43,101 @@ pub struct lr_bulk_run {
 }
 
 impl lr_bulk_run {
+    /// A run on `client` with at most `concurrency` in flight (`LR_CLIENT_CONCURRENCY`: the
+    /// client's setting), ended early by `cancel` when it fires.
+    pub(crate) fn start(
+        client: &lr_client,
+        concurrency: usize,
+        cancel: Option<Cancel>,
+    ) -> Result<lr_bulk_run, lr_error> {
+        if cancel.as_ref().is_some_and(Cancel::is_fired) {
+            return Err(lr_error::canceled());
+        }
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let collected = Arc::clone(&failures);
+        let (feeder, sending) = client.inner.async_client().bulk_run_with(
+            concurrency_of(concurrency),
+            move |outcome, own: Option<lr_error>| {
+                if let Some(failure) = Failure::of(outcome, own) {
+                    collected
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(failure);
+                }
+            },
+        )?;
+        let feeder = Arc::new(feeder);
+        let runtime = client.inner.runtime().clone();
+        let watched = cancel.clone();
+        let aborts = Arc::clone(&feeder);
+        let outcome = runtime.spawn(async move {
+            let summary = match watched {
+                None => Some(sending.await),
+                Some(cancel) => tokio::select! {
+                    biased;
+                    () = cancel.fired() => None,
+                    summary = sending => Some(summary),
+                },
+            };
+            // After a cancel, a push blocked for room must not wait forever; after a run that
+            // finished, this does nothing.
+            aborts.abort();
+            summary
+        });
+        Ok(lr_bulk_run {
+            feeder,
+            runtime,
+            outcome: Mutex::new(Some(outcome)),
+            failures,
+            cancel,
+            aborted: AtomicBool::new(false),
+        })
+    }
+
+    /// Pushes every line of `buffer`, blocking while the run's queue is full. A line that
+    /// cannot be read goes in as a failed input (index and user id kept), its tag its own error
+    /// when the core has no kind for it (not UTF-8).
+    pub(crate) fn push(&self, buffer: &[u8]) -> Result<(), lr_error> {
+        for line in lines::lines(buffer) {
+            let pushed = match lines::prepare_line(line) {
+                Ok(prepared) => self.feeder.push_blocking_with(prepared, None),
+                Err(bad) => {
+                    let (input, own) = bad.into_input(JSON_LINES);
+                    self.feeder.push_blocking_with(input, own)
+                }
+            };
+            pushed.map_err(|e| self.over(e))?;
+        }
+        Ok(())
+    }
+
+    /// Ends the input and waits for every outcome: the report, or why there is none.
+    pub(crate) fn finish(&self) -> Result<lr_report, lr_error> {
+        self.feeder.finish();
+        let over = || {
+            self.over(Error::Closed(
+                "this bulk run has finished or was aborted: it has no report to give".into(),
+            ))
+        };
+        let outcome = self
+            .outcome
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .ok_or_else(over)?;
+        let summary = match self.runtime.block_on(outcome) {
+            Ok(summary) => summary.ok_or_else(over)?,
+            // The run's task panicked: the landing pad reports it as a panic.
+            Err(joined) => std::panic::resume_unwind(joined.into_panic()),
+        };
+        if self.aborted.load(Ordering::SeqCst) {
+            return Err(over());
+        }
+        let failures =
+            std::mem::take(&mut *self.failures.lock().unwrap_or_else(PoisonError::into_inner));
+        Ok(lr_report::new(summary.total, summary.succeeded, failures))
+    }
+
     /// Why the run takes no more input: cancelled, or over (finished or aborted).
     fn over(&self, error: Error) -> lr_error {
         if self.cancel.as_ref().is_some_and(Cancel::is_fired) {
@@ -83,51 +183,7 @@ pub unsafe extern "C" fn lr_client_bulk_start(
             args::clear_out(out, "out")?;
             let client = args::handle(client, "client")?;
             let cancel = cancel.as_ref().map(|c| c.inner.clone());
-            if cancel.as_ref().is_some_and(Cancel::is_fired) {
-                return Err(lr_error::canceled());
-            }
-            let failures = Arc::new(Mutex::new(Vec::new()));
-            let collected = Arc::clone(&failures);
-            let (feeder, sending) = client.inner.async_client().bulk_run_with(
-                concurrency_of(concurrency),
-                move |outcome, own: Option<lr_error>| {
-                    if let Some(failure) = Failure::of(outcome, own) {
-                        collected
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push(failure);
-                    }
-                },
-            )?;
-            let feeder = Arc::new(feeder);
-            let runtime = client.inner.runtime().clone();
-            let watched = cancel.clone();
-            let aborts = Arc::clone(&feeder);
-            let outcome = runtime.spawn(async move {
-                let summary = match watched {
-                    None => Some(sending.await),
-                    Some(cancel) => tokio::select! {
-                        biased;
-                        () = cancel.fired() => None,
-                        summary = sending => Some(summary),
-                    },
-                };
-                // After a cancel, a push blocked for room must not wait forever; after a run
-                // that finished, this does nothing.
-                aborts.abort();
-                summary
-            });
-            args::give(
-                out,
-                lr_bulk_run {
-                    feeder,
-                    runtime,
-                    outcome: Mutex::new(Some(outcome)),
-                    failures,
-                    cancel,
-                    aborted: AtomicBool::new(false),
-                },
-            )
+            args::give(out, lr_bulk_run::start(client, concurrency, cancel)?)
         })
     }
 }
@@ -161,7 +217,7 @@ pub unsafe extern "C" fn lr_bulk_run_push_json(
         run(error, || {
             let bulk = args::handle(bulk.cast_const(), "bulk")?;
             let buffer = args::slice(json_lines.cast::<u8>(), len, JSON_LINES)?;
-            push_lines(&bulk.feeder, buffer).map_err(|e| bulk.over(e))
+            bulk.push(buffer)
         })
     }
 }
@@ -188,29 +244,7 @@ pub unsafe extern "C" fn lr_bulk_run_finish(
         run(error, || {
             args::clear_out(report, "report")?;
             let bulk = args::handle(bulk.cast_const(), "bulk")?;
-            bulk.feeder.finish();
-            let outcome = bulk
-                .outcome
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            let over = || {
-                bulk.over(Error::Closed(
-                    "this bulk run has finished or was aborted: it has no report to give".into(),
-                ))
-            };
-            let outcome = outcome.ok_or_else(over)?;
-            let summary = match bulk.runtime.block_on(outcome) {
-                Ok(summary) => summary.ok_or_else(over)?,
-                // The run's task panicked: the landing pad reports it as a panic.
-                Err(joined) => std::panic::resume_unwind(joined.into_panic()),
-            };
-            if bulk.aborted.load(Ordering::SeqCst) {
-                return Err(over());
-            }
-            let failures =
-                std::mem::take(&mut *bulk.failures.lock().unwrap_or_else(PoisonError::into_inner));
-            args::give(report, report_of(&summary, failures))
+            args::give(report, bulk.finish()?)
         })
     }
 }
