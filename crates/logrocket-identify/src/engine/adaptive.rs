@@ -23,7 +23,8 @@
 //!   halved limit answer; the rate is left alone. When the stretch is too short to tell
 //!   (microseconds on a loopback), the rate is what the server let through between the
 //!   previous burst's pause and this one (an overestimate by the bucket's stock, still a bound
-//!   that saves 429s). Once a rate is known, that fallback lowers it only when the rate was
+//!   that saves 429s), or over the whole cycle, that pause included, when the client spent the
+//!   bucket within half a second of it (a quota of a few requests a second). Once a rate is known, that fallback lowers it only when the rate was
 //!   what held the client back (it sent at 80% of it or more), and only while lowering works:
 //!   against a bucket a lower rate makes the stock last longer, so the next burst comes later;
 //!   when it came no later (under 1.25 times the stretch before the last lowering) the bursts
@@ -407,9 +408,10 @@ impl Adaptive {
                 // during the pause at once (a low quota, a few requests a second). Measured
                 // over the whole cycle, pause included, that is what the bucket lets through a
                 // second; without it no rate is ever learned, and every cycle ends in 429s.
+                // (Without a pause the cycle is the stretch, already too short.)
                 let since = state.since_pause?;
                 let cycle = now.saturating_duration_since(since.paused_at);
-                (since.from > since.paused_at && cycle >= MIN_BETWEEN && since.succeeded > 0)
+                (cycle >= MIN_BETWEEN && since.succeeded > 0)
                     .then(|| since.succeeded as f64 / cycle.as_secs_f64())
             });
         // Attempts are counted from when they start, 429s included: what the client sent,
