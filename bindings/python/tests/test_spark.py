@@ -545,7 +545,10 @@ def test_columns_are_checked_on_the_driver(spark: SparkSession) -> None:
         lrspark.identify_dataframe(df, app_id="acme/web", api_key=KEY, user_id="id", email="mail")
     with pytest.raises(ValueError, match="the name column 'tags' is of type array"):
         lrspark.identify_dataframe(df, app_id="acme/web", api_key=KEY, user_id="id", name="tags")
-    with pytest.raises(ValueError, match="rate_limit must be a finite number above 0"):
+    # The core's rule and words, on the job's own number (before it is split over the tasks).
+    with pytest.raises(
+        lr.ConfigError, match="the rate limit must be a number of requests per second above 0, got 0"
+    ):
         lrspark.identify_dataframe(
             df, app_id="acme/web", api_key=KEY, user_id="id", traits=[], rate_limit=0
         )

@@ -831,18 +831,31 @@ def tasks_at_once(df: DataFrame) -> int:
     (``spark.default.parallelism`` when set); with dynamic allocation, executors added later
     are not in it, so give ``tasks_at_once`` yourself (max executors times cores per
     executor)."""
-    sc = df.sparkSession.sparkContext
-    return max(1, min(df.rdd.getNumPartitions(), sc.defaultParallelism))
+    return _at_once(df.rdd.getNumPartitions(), df.sparkSession.sparkContext)
 
 
-def _per_task_rate(rate_limit: Optional[float], at_once: int) -> Optional[float]:
+def _at_once(partitions: int, sc: SparkContext) -> int:
+    return max(1, min(partitions, sc.defaultParallelism))
+
+
+def _task_settings(
+    api_key: Optional[str],
+    app_id: Optional[str],
+    base_url: Optional[str],
+    *,
+    rate_limit: Optional[float],
+    at_once: int,
+    concurrency: int,
+    options: Mapping[str, Any],
+) -> ClientSettings:
+    """Each task's client settings: checked by the core with the job's own rate limit (so a
+    bad one is reported as given), then that rate split over the tasks that run at once."""
+    settings = ClientSettings(
+        api_key, app_id, base_url, rate_limit=rate_limit, concurrency=concurrency, **options
+    )
     if rate_limit is None:
-        return None
-    if isinstance(rate_limit, bool) or not isinstance(rate_limit, (int, float)):
-        raise TypeError(f"rate_limit must be a number of requests per second, got {rate_limit!r}")
-    if not math.isfinite(rate_limit) or rate_limit <= 0:
-        raise ValueError(f"rate_limit must be a finite number above 0, got {rate_limit!r}")
-    return float(rate_limit) / at_once
+        return settings
+    return settings.with_rate_limit(float(rate_limit) / at_once)
 
 
 def _check_tasks_at_once(value: int) -> int:
@@ -894,14 +907,14 @@ def partition_sender(
             "rate_limit is the whole job's: give tasks_at_once too (how many partitions run "
             "at once; tasks_at_once(df) estimates it) so it can be split over them"
         )
-    per_task = _per_task_rate(rate_limit, _check_tasks_at_once(tasks_at_once or 1))
-    settings = ClientSettings(
+    settings = _task_settings(
         api_key,
         app_id,
         base_url,
-        rate_limit=per_task,
+        rate_limit=rate_limit,
+        at_once=_check_tasks_at_once(tasks_at_once or 1),
         concurrency=concurrency,
-        **_options(max_retries, timeout, client_options),
+        options=_options(max_retries, timeout, client_options),
     )
     if rejects_dir is not None:
         rejects_dir = os.fspath(rejects_dir)
@@ -1008,19 +1021,18 @@ def identify_dataframe(
         ) from error
     partitions = rdd.getNumPartitions()
     at_once = _check_tasks_at_once(
-        tasks_at_once
-        if tasks_at_once is not None
-        else max(1, min(partitions, sc.defaultParallelism))
+        tasks_at_once if tasks_at_once is not None else _at_once(partitions, sc)
     )
-    per_task = _per_task_rate(rate_limit, at_once)
-    settings = ClientSettings(
+    settings = _task_settings(
         api_key,
         app_id,
         base_url,
-        rate_limit=per_task,
+        rate_limit=rate_limit,
+        at_once=at_once,
         concurrency=concurrency,
-        **_options(max_retries, timeout, client_options),
+        options=_options(max_retries, timeout, client_options),
     )
+    per_task = settings.rate_limit
     counters = new_counters(sc)
     sender = PartitionSender(settings, columns.selected(), counters=counters)
     _log.info(
